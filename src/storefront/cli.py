@@ -1,0 +1,164 @@
+"""The ``storefront`` command: serve, db upgrade, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from storefront.config import ConfigError, Settings
+
+app = typer.Typer(help="Storefront: an async storefront API.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    """Settings, or a readable list of what is wrong with them (never a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  STOREFRONT_{'_'.join(str(part) for part in error['loc']).upper() or 'SETTINGS'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        _fail(f"invalid configuration:\n{problems}")
+
+
+def run_db_task(settings: Settings, task: Callable[[Settings], Awaitable[T]]) -> T:
+    """Run an async database task, turning connection failures into a clear message."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+    try:
+        return asyncio.run(task(settings))
+    except ConfigError as exc:
+        _fail(str(exc))
+    except (OperationalError, DBAPIError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        _fail(f"cannot reach the database ({settings.resolved_database_url.split('@')[-1]}): {reason}", 1)
+    except ArgumentError as exc:
+        _fail(f"bad STOREFRONT_DATABASE_URL: {exc}")
+
+
+async def _upgrade(settings: Settings) -> None:
+    from storefront.core.db import create_engine
+    from storefront.core.migrate import upgrade
+
+    engine = create_engine(settings)
+    try:
+        await asyncio.wait_for(upgrade(engine), timeout=300)
+    finally:
+        await engine.dispose()
+
+
+async def _ping(settings: Settings) -> None:
+    from storefront.core.db import Database, create_engine
+
+    db = Database(create_engine(settings))
+    try:
+        await db.ping(settings.db_connect_timeout_seconds + 1)
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+) -> None:
+    """Start the API server."""
+    import uvicorn
+
+    from storefront.config import resolve_jwt_secret
+
+    settings = load_settings()
+    try:
+        resolve_jwt_secret(settings)  # generate the dev secret once, before workers race for it
+    except ConfigError as exc:
+        _fail(str(exc))
+    # Migrate here, once, rather than in each worker's start-up.
+    run_db_task(settings, _upgrade if settings.should_auto_migrate else _ping)
+    uvicorn.run(
+        "storefront.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply pending migrations."""
+    settings = load_settings()
+
+    async def task(s: Settings) -> None:
+        from storefront.core.db import create_engine
+        from storefront.core.migrate import upgrade
+
+        engine = create_engine(s)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    run_db_task(settings, task)
+    typer.echo(f"database upgraded to {revision}")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email.")],
+    password: Annotated[str, typer.Option(help="Password for a new account (8 to 128 characters).")],
+    name: Annotated[str, typer.Option(help="Display name for a new account.")] = "Administrator",
+) -> None:
+    """Create an admin account, or promote an existing one (idempotent)."""
+    from storefront.identity.schemas import RegisterRequest
+
+    try:
+        data = RegisterRequest(email=email, password=password, name=name)
+    except ValidationError as exc:
+        _fail("; ".join(f"{error['loc'][0]}: {error['msg']}" for error in exc.errors()))
+    settings = load_settings()
+
+    async def task(s: Settings) -> tuple[str, bool]:
+        from storefront.core.db import Database, create_engine
+        from storefront.core.security import PasswordHasher
+        from storefront.identity.repository import UserRepository
+        from storefront.identity.users import bootstrap_admin
+
+        if s.should_auto_migrate:
+            await _upgrade(s)
+        db = Database(create_engine(s))
+        try:
+            async with db.session_scope() as session:
+                user, created = await bootstrap_admin(
+                    UserRepository(session), PasswordHasher(s), data.email, data.password, data.name
+                )
+                return user.email, created
+        finally:
+            await db.dispose()
+
+    email_out, created = run_db_task(settings, task)
+    typer.echo(f"created admin {email_out}" if created else f"promoted {email_out} to admin")
+
+
+def main() -> None:
+    app()

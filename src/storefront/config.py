@@ -1,0 +1,160 @@
+"""Settings, read from the environment (prefix ``STOREFRONT_``) and a ``.env`` file."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STOREFRONT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./storefront-data")
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    # Identity
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "storefront"
+    jwt_audience: str = "storefront-api"
+    access_token_ttl_seconds: int = Field(900, ge=60, le=24 * 3600)
+    refresh_token_ttl_days: int = Field(14, ge=1, le=365)
+    login_limit_per_account: str = "10 per 15 minutes"
+    login_limit_per_address: str = "100 per 15 minutes"
+    # argon2id cost; the defaults are RFC 9106's second recommended option.
+    password_hash_time_cost: int = Field(3, ge=1)
+    password_hash_memory_kib: int = Field(65536, ge=8192)
+    password_hash_parallelism: int = Field(4, ge=1)
+    # Argon2 with the defaults above takes 64 MiB per hash: cap how many run at once.
+    password_hash_concurrency: int = Field(4, ge=1)
+
+    # HTTP
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+
+    # Database pool (PostgreSQL)
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    db_pool_timeout_seconds: float = Field(10.0, gt=0)
+    db_pool_recycle_seconds: int = Field(1800, ge=-1)
+    db_pool_pre_ping: bool = True
+    db_connect_timeout_seconds: float = Field(5.0, gt=0)
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0)
+    # Apply pending migrations when the app starts. Default: on for SQLite, off otherwise.
+    auto_migrate: bool | None = None
+
+    # Observability
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] | None = None
+    health_check_timeout_seconds: float = Field(2.0, gt=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("database_url", "redis_url", "jwt_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return normalise_database_url(value)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes long")
+        return value
+
+    @model_validator(mode="after")
+    def _production_requirements(self) -> Settings:
+        if self.env == "production" and self.jwt_secret is None:
+            raise ValueError("STOREFRONT_JWT_SECRET is required when STOREFRONT_ENV=production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'storefront.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "console"]:
+        if self.log_format:
+            return self.log_format
+        return "json" if self.env == "production" else "console"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the async driver we support for each."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("must be a URL such as postgresql://user@host/db or sqlite:///path.db")
+    scheme = scheme.lower()
+    if scheme in {"postgres", "postgresql", "postgresql+asyncpg"}:
+        return f"postgresql+asyncpg://{rest}"
+    if scheme in {"sqlite", "sqlite+aiosqlite"}:
+        return f"sqlite+aiosqlite://{rest}"
+    raise ValueError(f"unsupported database '{scheme}': use postgresql:// or sqlite://")
+
+
+def resolve_jwt_secret(settings: Settings) -> bytes:
+    """The signing key: configured, or (development only) generated once and kept on disk.
+
+    Keeping the generated key in the data directory means tokens survive a restart,
+    which a per-process random key would not.
+    """
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value().encode()
+    path = settings.data_dir / "jwt-secret"
+    try:
+        if path.exists():
+            secret = path.read_text().strip().encode()
+            if len(secret) >= MIN_SECRET_BYTES:
+                return secret
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48).encode()
+        path.write_bytes(secret)
+        path.chmod(0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot keep the development JWT secret in {path}: {exc.strerror}") from exc
+    import structlog
+
+    structlog.get_logger("storefront.config").warning(
+        "jwt_secret_generated",
+        path=str(path),
+        hint="set STOREFRONT_JWT_SECRET in production",
+    )
+    return secret

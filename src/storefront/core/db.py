@@ -1,0 +1,112 @@
+"""Engine, sessions and the unit of work.
+
+One ``session_scope()`` per use case: it commits on success and rolls back on any
+exception. Services and repositories flush at most; they never commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storefront.config import Settings
+from storefront.core.errors import AppError
+
+
+def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
+    if url.database and url.database != ":memory:":
+        from pathlib import Path
+
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+    busy_ms = settings.sqlite_busy_timeout_ms
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin:
+        # the module's implicit BEGIN breaks SAVEPOINT (tests nest transactions).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: URL, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        pool_pre_ping=settings.db_pool_pre_ping,
+        connect_args={
+            "timeout": settings.db_connect_timeout_seconds,
+            "server_settings": {"application_name": "storefront"},
+        },
+    )
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, settings)
+    return _postgres_engine(url, settings)
+
+
+class Database:
+    """The engine and its session factory; one per application instance."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        # Tests replace this factory with one bound to a connection inside an
+        # outer transaction, so everything a test writes is rolled back.
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False, autoflush=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session_scope(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed when the block succeeds, rolled back otherwise."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except AppError as exc:
+                if exc.keep_changes:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                raise
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    async def ping(self, timeout: float) -> None:
+        async def _ping() -> None:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+        await asyncio.wait_for(_ping(), timeout)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,31 @@
+"""FastAPI dependencies shared by every domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.core.state import AppState
+
+API_PREFIX = "/api/v1"
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.storefront
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def _session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.db.session_scope() as session:
+        yield session
+
+
+# scope="function": the unit of work ends (commits) when the endpoint returns and
+# before the response is sent, so a failing commit can never answer 2xx.
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

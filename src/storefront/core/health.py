@@ -1,0 +1,65 @@
+"""Liveness, readiness and metrics endpoints (outside /api/v1 by contract)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from storefront.core.deps import StateDep
+from storefront.core.errors import ServiceUnavailable
+
+router = APIRouter(tags=["health"])
+log = structlog.get_logger("storefront.health")
+
+
+@router.get("/health", summary="The process answers")
+async def health() -> dict[str, str]:
+    return {"status": "healthy"}
+
+
+@router.get("/health/live", summary="Liveness probe")
+async def live() -> dict[str, str]:
+    return {"status": "alive"}
+
+
+async def _check(name: str, probe: Callable[[], Awaitable[object]], timeout: float) -> str:
+    try:
+        await asyncio.wait_for(probe(), timeout)
+    except TimeoutError:
+        log.warning("readiness_check_failed", check=name, reason="timeout")
+        return "timeout"
+    except Exception as exc:  # any failure of a dependency means "not ready"
+        log.warning("readiness_check_failed", check=name, error=repr(exc))
+        return "unavailable"
+    return "ok"
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness probe: the database, and Redis when configured",
+    responses={503: {"description": "A dependency is down; `details.checks` names it"}},
+)
+async def ready(state: StateDep) -> dict[str, object]:
+    timeout = state.settings.health_check_timeout_seconds
+    probes: dict[str, Callable[[], Awaitable[object]]] = {
+        "database": lambda: state.db.ping(timeout),
+    }
+    if state.redis is not None:
+        redis = state.redis
+        probes["redis"] = lambda: redis.ping()  # type: ignore[no-any-return]
+    results = await asyncio.gather(*(_check(name, probe, timeout) for name, probe in probes.items()))
+    checks = dict(zip(probes, results, strict=True))
+    failed = [name for name, result in checks.items() if result != "ok"]
+    if failed:
+        raise ServiceUnavailable(f"Not ready: {', '.join(failed)}", details={"checks": checks})
+    return {"status": "ok", "checks": checks}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(state: StateDep) -> Response:
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,147 @@
+"""Pure ASGI middleware: request context, access log, metrics, body size limit.
+
+Pure ASGI rather than ``BaseHTTPMiddleware``: the latter wraps every request in
+extra tasks and memory streams, which costs throughput on every call.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storefront.core.context import reset_request_id, set_request_id
+from storefront.core.errors import PayloadTooLarge, error_response, internal_error_response
+from storefront.core.observability import Metrics
+
+access_log = structlog.get_logger("storefront.access")
+error_log = structlog.get_logger("storefront.errors")
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _request_id(scope: Scope) -> str:
+    incoming = Headers(scope=scope).get("x-request-id")
+    # Echo a client's id only when it cannot inject anything into logs or headers.
+    if incoming and _SAFE_REQUEST_ID.match(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    # Unmatched paths are grouped so a scanner cannot blow up metric cardinality.
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+class RequestContextMiddleware:
+    """Request id, one access-log line and metrics per request, and the last-resort 500."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The traceback goes to the log; the client gets the request id to quote.
+            error_log.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            if response_started:
+                raise
+            await internal_error_response()(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            method = scope["method"]
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            client = scope.get("client")
+            access_log.info(
+                "request",
+                method=method,
+                route=route,
+                path=scope["path"],
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                client=client[0] if client else None,
+            )
+            reset_request_id(token)
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over the limit, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+
+        received = 0
+        exceeded = False
+        app_started_response = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    exceeded = True
+                    raise PayloadTooLarge(self._message)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal app_started_response
+            # Whatever the app made of the aborted read (FastAPI turns it into a
+            # 400), the client gets the 413.
+            if exceeded:
+                return
+            app_started_response = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except PayloadTooLarge:
+            if app_started_response:
+                raise
+        if exceeded and not app_started_response:
+            await self._reject(scope, receive, send)
+
+    @property
+    def _message(self) -> str:
+        return f"The request body is larger than {self.max_bytes} bytes"
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, PayloadTooLarge.code, self._message, headers={"Connection": "close"})
+        await response(scope, receive, send)

@@ -1,0 +1,86 @@
+"""Cursor pagination: opaque, tamper-evident cursors and the page envelope."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+from storefront.core.errors import BadRequest, InvalidInput
+
+MAX_OFFSET = 10_000
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def split_page(rows: Sequence[T], limit: int, position: Callable[[T], list[Any]]) -> tuple[list[T], list[Any] | None]:
+    """Given up to ``limit + 1`` rows, the page and the keyset position after it (None at the end)."""
+    items = list(rows[:limit])
+    return items, (position(items[-1]) if len(rows) > limit else None)
+
+
+class CursorCodec:
+    """Signs cursor payloads so a client can neither forge nor edit one.
+
+    A cursor carries the keyset position (the sort key and id of the last row)
+    and the name of the listing it belongs to; a cursor from one listing or sort
+    is refused by another.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = hashlib.sha256(b"storefront-cursor\x00" + key).digest()
+
+    def _sign(self, body: bytes) -> str:
+        mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def encode(self, scope: str, position: list[Any]) -> str:
+        raw = json.dumps([scope, position], separators=(",", ":"), default=str).encode()
+        body = base64.urlsafe_b64encode(raw).rstrip(b"=")
+        return f"{body.decode()}.{self._sign(body)}"
+
+    def decode(self, scope: str, cursor: str) -> list[Any]:
+        body, _, signature = cursor.partition(".")
+        if not body or not hmac.compare_digest(signature, self._sign(body.encode())):
+            raise BadRequest("Invalid cursor")
+        try:
+            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            cursor_scope, position = json.loads(raw)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise BadRequest("Invalid cursor") from exc
+        if cursor_scope != scope or not isinstance(position, list):
+            raise BadRequest("This cursor belongs to another listing")
+        return position
+
+
+class PageParams(BaseModel):
+    limit: int
+    cursor: str | None
+    offset: int | None
+
+
+def _page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
+    cursor: Annotated[str | None, Query(max_length=1024, description="From the previous page.")] = None,
+    offset: Annotated[
+        int | None, Query(ge=0, le=MAX_OFFSET, description="Random access; not with `cursor`.")
+    ] = None,
+) -> PageParams:
+    if cursor is not None and offset is not None:
+        raise InvalidInput("offset", "cannot be combined with cursor")
+    return PageParams(limit=limit, cursor=cursor, offset=offset)
+
+
+PageParamsDep = Annotated[PageParams, Depends(_page_params)]

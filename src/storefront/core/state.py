@@ -1,0 +1,26 @@
+"""What the lifespan builds: every long-lived client, reached through dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from storefront.config import Settings
+from storefront.core.db import Database
+from storefront.core.observability import Metrics
+from storefront.core.pagination import CursorCodec
+from storefront.core.ratelimit import RateLimiter
+from storefront.core.security import PasswordHasher, TokenCodec
+
+
+@dataclass(slots=True)
+class AppState:
+    settings: Settings
+    db: Database
+    redis: Redis | None
+    limiter: RateLimiter
+    hasher: PasswordHasher
+    tokens: TokenCodec
+    cursors: CursorCodec
+    metrics: Metrics

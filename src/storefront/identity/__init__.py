@@ -1,0 +1,1 @@
+"""Users, authentication, tokens and roles."""

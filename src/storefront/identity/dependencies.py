@@ -1,0 +1,89 @@
+"""Identity at the HTTP edge: services per request, the caller, role checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from storefront.core.deps import SessionDep, StateDep
+from storefront.core.errors import Forbidden, Unauthenticated
+from storefront.identity.api_tokens import ApiTokenService
+from storefront.identity.auth import AuthService, LoginThrottle, Principal
+from storefront.identity.models import Role, User
+from storefront.identity.repository import ApiTokenRepository, RefreshTokenRepository, UserRepository
+from storefront.identity.revocation import revocation_store
+from storefront.identity.sessions import LoginSessions
+from storefront.identity.users import UserService
+
+# auto_error=False: a missing token becomes our 401 envelope, not FastAPI's.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def client_address(request: Request) -> str:
+    # Behind a proxy the server (uvicorn --proxy-headers with FORWARDED_ALLOW_IPS)
+    # has already put the real client here.
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
+def get_auth_service(state: StateDep, session: SessionDep) -> AuthService:
+    return AuthService(
+        users=UserRepository(session),
+        refresh_tokens=RefreshTokenRepository(session),
+        api_tokens=ApiTokenRepository(session),
+        hasher=state.hasher,
+        tokens=state.tokens,
+        revocations=revocation_store(state.redis, session),
+        throttle=LoginThrottle(state.limiter, state.settings),
+    )
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+def get_user_service(state: StateDep, session: SessionDep) -> UserService:
+    sessions = LoginSessions(RefreshTokenRepository(session), state.tokens, revocation_store(state.redis, session))
+    return UserService(
+        UserRepository(session), state.hasher, sessions, LoginThrottle(state.limiter, state.settings)
+    )
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+def get_api_token_service(session: SessionDep) -> ApiTokenService:
+    return ApiTokenService(ApiTokenRepository(session))
+
+
+ApiTokenServiceDep = Annotated[ApiTokenService, Depends(get_api_token_service)]
+
+
+async def get_principal(
+    token: Annotated[str | None, Depends(oauth2_scheme)], auth: AuthServiceDep
+) -> Principal:
+    if not token:
+        raise Unauthenticated()
+    return await auth.authenticate(token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def get_current_user(principal: CurrentPrincipal) -> User:
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_admin_user(user: CurrentUser) -> User:
+    if user.role != Role.ADMIN:
+        raise Forbidden("This action needs the admin role")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]

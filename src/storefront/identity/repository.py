@@ -1,0 +1,115 @@
+"""Identity queries. Repositories use the session they are given and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.identity.models import ApiToken, RefreshToken, User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email))
+
+    async def add(self, user: User) -> User:
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def list_after(self, after_id: int | None, limit: int, offset: int | None) -> Sequence[User]:
+        query = select(User).order_by(User.id).limit(limit)
+        if after_id is not None:
+            query = query.where(User.id > after_id)
+        if offset:
+            query = query.offset(offset)
+        return (await self.session.scalars(query)).all()
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, token: RefreshToken) -> None:
+        self.session.add(token)
+        await self.session.flush()
+
+    async def get(self, jti: str) -> RefreshToken | None:
+        return await self.session.get(RefreshToken, jti)
+
+    async def spend(self, jti: str, now: datetime) -> bool:
+        """Mark the token used, if it still can be; atomic under concurrent refreshes."""
+        result: CursorResult[tuple[()]] = await self.session.execute(  # type: ignore[assignment]
+            update(RefreshToken)
+            .where(
+                RefreshToken.jti == jti,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    async def live_families(self, user_id: int, now: datetime) -> Sequence[str]:
+        query = (
+            select(RefreshToken.family_id)
+            .where(
+                RefreshToken.user_id == user_id,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .distinct()
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def revoke_families(self, family_ids: Sequence[str], now: datetime) -> None:
+        if not family_ids:
+            return
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id.in_(family_ids), RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+class ApiTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, token: ApiToken) -> ApiToken:
+        self.session.add(token)
+        await self.session.flush()
+        return token
+
+    async def get_with_owner(self, token_hash: str) -> tuple[ApiToken, User] | None:
+        row = (
+            await self.session.execute(
+                select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == token_hash)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def list_for(self, user_id: int) -> Sequence[ApiToken]:
+        query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+        return (await self.session.scalars(query)).all()
+
+    async def get_for(self, user_id: int, token_id: int) -> ApiToken | None:
+        return await self.session.scalar(
+            select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+        )
+
+    async def delete(self, token: ApiToken) -> None:
+        await self.session.delete(token)
+        await self.session.flush()
