@@ -33,7 +33,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     secret = resolve_jwt_secret(settings)
     db = Database(create_engine(settings))
-    redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5) if settings.redis_url else None
+    redis = (
+        Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5) if settings.redis_url else None
+    )
     try:
         if settings.should_auto_migrate:
             await migrate.upgrade(db.engine)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, NoReturn, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -35,7 +35,7 @@ def load_settings() -> Settings:
         _fail(f"invalid configuration:\n{problems}")
 
 
-def run_db_task(settings: Settings, task: Callable[[Settings], Awaitable[T]]) -> T:
+def run_db_task(settings: Settings, task: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     """Run an async database task, turning connection failures into a clear message."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 

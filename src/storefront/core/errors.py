@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import structlog
 from fastapi import FastAPI, Request
@@ -147,13 +147,12 @@ def _field_path(loc: Sequence[int | str]) -> str:
 
 
 async def _app_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+    error = cast(AppError, exc)
+    return error_response(error.status_code, error.code, error.message, error.details, error.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
+    errors = cast(RequestValidationError, exc).errors()
     if any(error.get("type") == "json_invalid" for error in errors):
         return error_response(400, "BAD_REQUEST", "The request body is not valid JSON")
     details = [{"field": _field_path(error.get("loc", ())), "message": error.get("msg", "")} for error in errors]
@@ -161,7 +160,7 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
 
 
 async def _http_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    exc = cast(StarletteHTTPException, exc)
     code = _STATUS_CODES.get(exc.status_code, "ERROR" if exc.status_code < 500 else "INTERNAL_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404:

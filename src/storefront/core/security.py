@@ -47,9 +47,7 @@ class PasswordHasher:
 
     async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
         """Whether the password matches, and a new hash when the cost settings changed."""
-        return await anyio.to_thread.run_sync(
-            self._hash.verify_and_update, password, hashed, limiter=self._limiter
-        )
+        return await anyio.to_thread.run_sync(self._hash.verify_and_update, password, hashed, limiter=self._limiter)
 
     async def burn(self, password: str) -> None:
         """Spend the time of a real verification, for an unknown account.
@@ -94,7 +92,7 @@ class TokenCodec:
         now: datetime | None = None,
     ) -> tuple[str, TokenClaims]:
         issued = (now or datetime.now(UTC)).replace(microsecond=0)
-        ttl = self.access_ttl if token_type == "access" else self.refresh_ttl
+        ttl = self.access_ttl if token_type == "access" else self.refresh_ttl  # noqa: S105 - a token kind, not a secret
         claims = TokenClaims(
             subject=subject,
             token_type=token_type,

@@ -20,9 +20,7 @@ class ApiTokenService:
 
     async def create(self, user: User, data: ApiTokenCreate) -> ApiTokenCreated:
         token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-        expires_at = (
-            datetime.now(UTC) + timedelta(days=data.expires_in_days) if data.expires_in_days else None
-        )
+        expires_at = datetime.now(UTC) + timedelta(days=data.expires_in_days) if data.expires_in_days else None
         row = await self.api_tokens.add(
             ApiToken(user_id=user.id, name=data.name, token_hash=digest(token), expires_at=expires_at)
         )

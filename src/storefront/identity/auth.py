@@ -18,7 +18,7 @@ from storefront.identity.revocation import RevocationStore
 from storefront.identity.schemas import RegisterRequest, TokenPair
 from storefront.identity.sessions import LoginSessions
 
-API_TOKEN_PREFIX = "sfp_"
+API_TOKEN_PREFIX = "sfp_"  # noqa: S105 - a marker, not a secret
 
 
 @dataclass(frozen=True, slots=True)

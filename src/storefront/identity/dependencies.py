@@ -47,9 +47,7 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 def get_user_service(state: StateDep, session: SessionDep) -> UserService:
     sessions = LoginSessions(RefreshTokenRepository(session), state.tokens, revocation_store(state.redis, session))
-    return UserService(
-        UserRepository(session), state.hasher, sessions, LoginThrottle(state.limiter, state.settings)
-    )
+    return UserService(UserRepository(session), state.hasher, sessions, LoginThrottle(state.limiter, state.settings))
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
@@ -62,9 +60,7 @@ def get_api_token_service(session: SessionDep) -> ApiTokenService:
 ApiTokenServiceDep = Annotated[ApiTokenService, Depends(get_api_token_service)]
 
 
-async def get_principal(
-    token: Annotated[str | None, Depends(oauth2_scheme)], auth: AuthServiceDep
-) -> Principal:
+async def get_principal(token: Annotated[str | None, Depends(oauth2_scheme)], auth: AuthServiceDep) -> Principal:
     if not token:
         raise Unauthenticated()
     return await auth.authenticate(token)

@@ -106,9 +106,7 @@ class ApiTokenRepository:
         return (await self.session.scalars(query)).all()
 
     async def get_for(self, user_id: int, token_id: int) -> ApiToken | None:
-        return await self.session.scalar(
-            select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
-        )
+        return await self.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
 
     async def delete(self, token: ApiToken) -> None:
         await self.session.delete(token)

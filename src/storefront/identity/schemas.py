@@ -47,7 +47,7 @@ class LogoutRequest(Strict):
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 

@@ -61,9 +61,7 @@ class UserService:
         user = await self.users.get(user_id)
         if user is None:
             raise UserNotFound(user_id)
-        if user.id == admin.id and (
-            (data.role is not None and data.role != Role.ADMIN) or data.is_active is False
-        ):
+        if user.id == admin.id and ((data.role is not None and data.role != Role.ADMIN) or data.is_active is False):
             # Otherwise the last admin can lock everyone out of administration.
             raise Conflict("You cannot remove your own admin role or deactivate yourself")
         if data.role is not None:

@@ -12,7 +12,6 @@ from alembic import op
 
 import storefront.core.models
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -31,9 +30,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_token_revocations")),
     )
     with op.batch_alter_table("token_revocations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_token_revocations_expires_at"), ["expires_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_token_revocations_expires_at"), ["expires_at"], unique=False)
 
     op.create_table(
         "users",
@@ -41,9 +38,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
-        sa.Column(
-            "role", sa.String(length=16), server_default="customer", nullable=False
-        ),
+        sa.Column("role", sa.String(length=16), server_default="customer", nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column(
             "created_at",
@@ -57,9 +52,7 @@ def upgrade() -> None:
             server_default=sa.func.now(),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "role IN ('customer', 'admin')", name=op.f("ck_users_role_valid")
-        ),
+        sa.CheckConstraint("role IN ('customer', 'admin')", name=op.f("ck_users_role_valid")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -89,9 +82,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "refresh_tokens",
@@ -108,9 +99,7 @@ def upgrade() -> None:
             storefront.core.models.UTCDateTime(timezone=True),
             nullable=False,
         ),
-        sa.Column(
-            "used_at", storefront.core.models.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("used_at", storefront.core.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "revoked_at",
             storefront.core.models.UTCDateTime(timezone=True),
@@ -125,12 +114,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("jti", name=op.f("pk_refresh_tokens")),
     )
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_refresh_tokens_family_id"), ["family_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_refresh_tokens_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_refresh_tokens_family_id"), ["family_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_refresh_tokens_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -1,0 +1,158 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL when
+STOREFRONT_TEST_DATABASE_URL is set), each test inside a transaction that is
+rolled back, and Redis when STOREFRONT_TEST_REDIS_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+
+from storefront.app import create_app
+from storefront.config import Settings
+from storefront.core import migrate
+from storefront.core.db import create_engine
+from storefront.core.state import AppState
+from tests.helpers import Api
+
+PG_URL = os.environ.get("STOREFRONT_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("STOREFRONT_TEST_REDIS_URL")
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def pytest_report_header() -> list[str]:
+    database = make_url(PG_URL).render_as_string(hide_password=True) if PG_URL else "SQLite (temporary file)"
+    return [f"storefront: database={database} redis={REDIS_URL or 'not configured (in-process)'}"]
+
+
+async def _admin_query(url: str, statement: str) -> None:
+    import asyncpg
+
+    target = make_url(url).set(drivername="postgresql", database="postgres")
+    connection = await asyncpg.connect(target.render_as_string(hide_password=False))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if not PG_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    # A database of its own per run, so concurrent runs never meet.
+    name = f"storefront_test_{uuid.uuid4().hex[:12]}"
+    await _admin_query(PG_URL, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin_query(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(tmp: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp,
+        "jwt_secret": TEST_SECRET,
+        "redis_url": REDIS_URL,
+        "auto_migrate": False,
+        # Real argon2id, at a cost that keeps the suite fast.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 8192,
+        "password_hash_parallelism": 1,
+        "log_format": "console",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("data"), database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+def bind_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
+    """Every unit of work of the app becomes a savepoint inside the test's transaction."""
+    state: AppState = app.state.storefront
+    state.db.sessionmaker = async_sessionmaker(
+        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+
+
+async def reset_redis(state: AppState) -> None:
+    # Rate-limit windows would otherwise carry over from one test to the next.
+    if state.redis is not None:
+        await state.limiter.storage.reset()
+
+
+@pytest.fixture
+async def app(settings: Settings, connection: AsyncConnection) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        bind_to_connection(app, connection)
+        await reset_redis(app.state.storefront)
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, app: FastAPI) -> Api:
+    return Api(client, app)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+AppFactory = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def make_api(settings: Settings, connection: AsyncConnection) -> AsyncIterator[AppFactory]:
+    """Build extra apps with other settings, sharing the test's transaction."""
+    async with AsyncExitStack() as stack:
+
+        async def make(**overrides: Any) -> Api:
+            app = create_app(settings.model_copy(update=overrides))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            bind_to_connection(app, connection)
+            await reset_redis(app.state.storefront)
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+            )
+            return Api(client, app)
+
+        yield make

@@ -1,0 +1,55 @@
+"""One unit of work per request, committed before the response is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from storefront.identity.models import User
+from tests.helpers import Api, assert_error, bearer
+
+
+class FailingCommitSession(Session):
+    """A session whose commit fails, as when the database goes away mid-request."""
+
+
+@event.listens_for(FailingCommitSession, "before_commit")
+def _fail(_: Any) -> None:
+    raise ConnectionError("database went away during COMMIT")
+
+
+async def test_a_failing_commit_never_answers_2xx_and_keeps_nothing(
+    api: Api, app: FastAPI, connection: AsyncConnection
+) -> None:
+    user, tokens = await api.user_tokens()
+    healthy = api.state.db.sessionmaker
+    api.state.db.sessionmaker = async_sessionmaker(
+        bind=connection,
+        sync_session_class=FailingCommitSession,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+    )
+    response = await api.client.patch(
+        "/api/v1/users/me", json={"name": "Never Saved"}, headers=bearer(tokens["access_token"])
+    )
+    assert_error(response, 500, "INTERNAL_ERROR")
+    assert "went away" not in response.text
+
+    api.state.db.sessionmaker = healthy
+    async with healthy() as session:
+        assert await session.scalar(select(User.name).where(User.id == user["id"])) == user["name"]
+
+
+async def test_domain_errors_roll_back_the_request(api: Api) -> None:
+    # Registering the same email twice in one request is impossible, so use the
+    # refresh flow: a refused logout must not have revoked anything.
+    _, mine = await api.user_tokens()
+    response = await api.client.post(
+        "/api/v1/auth/logout", headers=bearer(mine["access_token"]), json={"refresh_token": "not a token"}
+    )
+    assert_error(response, 422, "VALIDATION_ERROR")
+    assert (await api.client.get("/api/v1/users/me", headers=bearer(mine["access_token"]))).status_code == 200
