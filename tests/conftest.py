@@ -26,7 +26,7 @@ from tests.helpers import Api
 
 PG_URL = os.environ.get("STOREFRONT_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("STOREFRONT_TEST_REDIS_URL")
-TEST_SECRET = "test-secret-" + "x" * 40
+TEST_SECRET = "test-secret-" + "x" * 60  # long enough for HS512 too (the algorithm-swap test)
 
 
 def pytest_report_header() -> list[str]:
