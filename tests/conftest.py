@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,12 @@ def bind_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
     state.db.sessionmaker = async_sessionmaker(
         bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
     )
+
+    @asynccontextmanager
+    async def reader() -> AsyncIterator[AsyncConnection]:
+        yield connection
+
+    state.db.reader = reader
 
 
 async def reset_redis(state: AppState) -> None:

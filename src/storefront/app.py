@@ -11,8 +11,10 @@ from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
 from storefront import __version__
+from storefront.catalog.router import categories_router, products_router
 from storefront.config import Settings, resolve_jwt_secret
 from storefront.core import migrate
+from storefront.core.cache import Cache
 from storefront.core.db import Database, create_engine
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
@@ -36,6 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     redis = (
         Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5) if settings.redis_url else None
     )
+    cache = Cache(settings)
     try:
         if settings.should_auto_migrate:
             await migrate.upgrade(db.engine)
@@ -48,10 +51,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             tokens=TokenCodec(secret, settings),
             cursors=CursorCodec(secret),
             metrics=app.state.metrics,
+            cache=cache,
         )
         log.info("started", env=settings.env, database=db.dialect, redis=redis is not None)
         yield
     finally:
+        await cache.close()
         if redis is not None:
             await redis.aclose()
         await db.dispose()
@@ -89,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(categories_router)
+    app.include_router(products_router)
 
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     # Apply pending migrations when the app starts. Default: on for SQLite, off otherwise.
     auto_migrate: bool | None = None
 
+    # Cache of catalog reads: memory per process, or Redis when REDIS_URL is set.
+    cache_enabled: bool = True
+    cache_ttl_seconds: int = Field(300, ge=1)
+    cache_max_entries: int = Field(100_000, ge=100)
+
+    # Search: how many matches are ranked at most (keeps common terms fast).
+    search_candidate_limit: int = Field(2000, ge=100, le=100_000)
+
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] | None = None

@@ -15,7 +15,9 @@ from storefront.models import metadata
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": migrate.include_object}
+    )
     return list(compare_metadata(context, metadata))
 
 

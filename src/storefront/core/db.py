@@ -7,16 +7,41 @@ exception. Services and repositories flush at most; they never commit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import structlog
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from storefront.config import Settings
 from storefront.core.errors import AppError
+
+log = structlog.get_logger("storefront.db")
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run ``callback`` once the unit of work has committed (cache invalidation,
+    wake-ups). Never run when it rolls back; a failing callback is logged, since
+    the data it follows is already committed."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    for callback in session.info.pop("after_commit", []):
+        try:
+            await callback()
+        except Exception:
+            log.exception("after_commit_failed")
 
 
 def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
@@ -78,6 +103,10 @@ class Database:
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=False
         )
+        # Reads that need no transaction (single statements) run in autocommit:
+        # no BEGIN/COMMIT round trips around a primary-key lookup.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.reader: Callable[[], AbstractAsyncContextManager[AsyncConnection]] = self._autocommit.connect
 
     @property
     def dialect(self) -> str:
@@ -92,6 +121,7 @@ class Database:
             except AppError as exc:
                 if exc.keep_changes:
                     await session.commit()
+                    await _run_after_commit(session)
                 else:
                     await session.rollback()
                 raise
@@ -100,6 +130,7 @@ class Database:
                 raise
             else:
                 await session.commit()
+                await _run_after_commit(session)
 
     async def ping(self, timeout: float) -> None:
         async def _ping() -> None:

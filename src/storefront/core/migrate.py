@@ -9,6 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 SCRIPT_LOCATION = "storefront:migrations"
 
+# Schema objects that migrations create by hand because they differ per backend
+# (full-text search); autogenerate must neither add nor drop them.
+BACKEND_SPECIFIC_PREFIXES = ("products_fts", "search_vector", "ix_products_search")
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (name or "").startswith(BACKEND_SPECIFIC_PREFIXES)
+
 
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from storefront.config import Settings
+from storefront.core.cache import Cache
 from storefront.core.db import Database
 from storefront.core.observability import Metrics
 from storefront.core.pagination import CursorCodec
@@ -24,3 +25,4 @@ class AppState:
     tokens: TokenCodec
     cursors: CursorCodec
     metrics: Metrics
+    cache: Cache

@@ -7,13 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from storefront.core.schemas import Strict
 from storefront.identity.models import Role
-
-
-class Strict(BaseModel):
-    """Input bodies refuse unknown fields: no mass assignment of id, role, is_active."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def _lower(value: str) -> str:

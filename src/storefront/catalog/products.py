@@ -1,0 +1,127 @@
+"""Product write use cases: create, replace, patch, delete (or archive)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from storefront.catalog.cache import CatalogCache, etag
+from storefront.catalog.errors import ProductNotFound, SlugTaken, UnknownCategory
+from storefront.catalog.models import Category, Product
+from storefront.catalog.repository import CatalogRepository, product_read
+from storefront.catalog.schemas import ProductCreate, ProductPatch, ProductRead, ProductReplace
+from storefront.catalog.slugs import slug_from
+from storefront.core.db import after_commit
+from storefront.core.errors import PreconditionFailed
+
+
+def matches_if_match(if_match: str | None, current: str) -> bool:
+    if if_match is None:
+        return True
+    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    return "*" in candidates or current in candidates
+
+
+class SavedProduct:
+    """A product as written by this unit of work: its representation and ETag."""
+
+    def __init__(self, read: ProductRead, tag: str) -> None:
+        self.read = read
+        self.etag = tag
+
+
+class ProductService:
+    def __init__(self, session: AsyncSession, cache: CatalogCache) -> None:
+        self.session = session
+        self.repository = CatalogRepository(session)
+        self.cache = cache
+
+    async def _category_id(self, slug: str) -> int:
+        category = await self.repository.category_by_slug(slug)
+        if category is None:
+            raise UnknownCategory(slug)
+        return category.id
+
+    async def _claim_slug(self, slug: str, exclude: int | None = None) -> str:
+        if await self.repository.product_slug_taken(slug, exclude):
+            raise SlugTaken("product", slug)
+        return slug
+
+    def _forget_after_commit(self, *products: tuple[int, str]) -> None:
+        after_commit(self.session, lambda: self.cache.invalidate(products))
+
+    async def _saved(self, product: Product) -> SavedProduct:
+        category = await self.session.get_one(Category, product.category_id)
+        return SavedProduct(product_read(product, category), etag(product.id, product.version))
+
+    async def create(self, data: ProductCreate) -> SavedProduct:
+        product = Product(
+            title=data.title,
+            slug=await self._claim_slug(data.slug or slug_from(data.title, "title")),
+            description=data.description,
+            category_id=await self._category_id(data.category),
+            price=data.price,
+            stock=data.stock,
+            low_stock_threshold=data.low_stock_threshold,
+            seo_keywords=data.seo_keywords,
+        )
+        try:
+            await self.repository.add(product)
+        except IntegrityError as exc:  # a concurrent create took the slug first
+            raise SlugTaken("product", product.slug) from exc
+        self._forget_after_commit((product.id, product.slug))
+        return await self._saved(product)
+
+    async def _for_update(self, product_id: int, if_match: str | None) -> Product:
+        product = await self.repository.product(product_id)
+        if product is None:
+            raise ProductNotFound(product_id)
+        if not matches_if_match(if_match, etag(product.id, product.version)):
+            raise PreconditionFailed("The product has changed since it was read; fetch it again")
+        return product
+
+    async def _apply(self, product: Product, changes: dict[str, Any]) -> SavedProduct:
+        old_slug = product.slug
+        if "slug" in changes:
+            product.slug = await self._claim_slug(changes.pop("slug"), exclude=product.id)
+        if "category" in changes:
+            product.category_id = await self._category_id(changes.pop("category"))
+        for field, value in changes.items():
+            setattr(product, field, value)
+        try:
+            await self.session.flush()
+        except StaleDataError as exc:  # another writer bumped the version between read and write
+            raise PreconditionFailed("The product was changed concurrently; fetch it again") from exc
+        except IntegrityError as exc:
+            raise SlugTaken("product", product.slug) from exc
+        self._forget_after_commit((product.id, old_slug), (product.id, product.slug))
+        return await self._saved(product)
+
+    async def replace(self, product_id: int, data: ProductReplace, if_match: str | None) -> SavedProduct:
+        product = await self._for_update(product_id, if_match)
+        changes = data.model_dump()
+        if changes["slug"] is None:  # a title change keeps the slug unless one is given
+            del changes["slug"]
+        return await self._apply(product, changes)
+
+    async def patch(self, product_id: int, data: ProductPatch, if_match: str | None) -> SavedProduct:
+        product = await self._for_update(product_id, if_match)
+        return await self._apply(product, data.model_dump(exclude_unset=True))
+
+    async def delete(self, product_id: int, if_match: str | None = None) -> None:
+        """Erase a product nothing references; archive one that orders still need."""
+        product = await self._for_update(product_id, if_match)
+        try:
+            async with self.session.begin_nested():
+                await self.session.delete(product)
+                await self.session.flush()
+        except IntegrityError:
+            # Order lines reference it (foreign key RESTRICT): keep it for their history.
+            product = await self._for_update(product_id, None)
+            product.archived_at = datetime.now(UTC)
+            await self.session.flush()
+        self._forget_after_commit((product.id, product.slug))

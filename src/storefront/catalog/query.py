@@ -1,0 +1,85 @@
+"""Web-search syntax (``"exact phrase"``, ``-excluded``, ``or``), parsed once and
+rendered for each backend, with the last word also matching as a prefix."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    words: tuple[str, ...]  # one word, or the words of a phrase
+    negated: bool = False
+    phrase: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """Disjunction of conjunctions: ``[[a, b], [c]]`` means (a AND b) OR c."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    prefix_last: bool  # the final term is a bare word being typed
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(any(not term.negated for term in group) for group in self.groups)
+
+
+def parse(text: str) -> SearchQuery:
+    groups: list[list[Term]] = [[]]
+    for match in _TOKEN.finditer(text):
+        negated, phrase, bare = match.group(1), match.group(2), match.group(3)
+        if bare is not None and bare.lower() == "or":
+            if groups[-1]:
+                groups.append([])
+            continue
+        if phrase is not None:
+            words = tuple(word.lower() for word in _WORD.findall(phrase))
+            if words:
+                groups[-1].append(Term(words, negated=bool(negated), phrase=True))
+            continue
+        if bare is None:
+            continue
+        is_negated = bare.startswith("-") and len(bare) > 1
+        words = tuple(word.lower() for word in _WORD.findall(bare))
+        # "t-shirt" is one term of two adjacent words, as PostgreSQL reads it.
+        if words:
+            groups[-1].append(Term(words, negated=is_negated, phrase=len(words) > 1))
+    cleaned = tuple(tuple(group) for group in groups if group)
+    last = cleaned[-1][-1] if cleaned else None
+    prefix_last = bool(last and not last.negated and not last.phrase and not text.rstrip().endswith('"'))
+    return SearchQuery(cleaned, prefix_last)
+
+
+def _fts5_term(term: Term, prefix: bool) -> str:
+    quoted = '"' + " ".join(term.words) + '"'
+    return quoted + ("*" if prefix else "")
+
+
+def to_fts5(query: SearchQuery) -> str | None:
+    """An FTS5 MATCH expression; every word is quoted, so user input is never syntax."""
+    rendered_groups: list[str] = []
+    for group_index, group in enumerate(query.groups):
+        is_last_group = group_index == len(query.groups) - 1
+        positives: list[str] = []
+        negatives: list[str] = []
+        for term_index, term in enumerate(group):
+            prefix = query.prefix_last and is_last_group and term_index == len(group) - 1
+            (negatives if term.negated else positives).append(_fts5_term(term, prefix))
+        if not positives:
+            continue  # FTS5 cannot express "everything except"; such a group matches nothing
+        expression = " AND ".join(positives)
+        for negative in negatives:
+            expression = f"({expression}) NOT {negative}"
+        rendered_groups.append(f"({expression})")
+    return " OR ".join(rendered_groups) or None
+
+
+def last_word(query: SearchQuery) -> str | None:
+    if not query.prefix_last:
+        return None
+    return query.groups[-1][-1].words[0]

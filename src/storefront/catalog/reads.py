@@ -1,0 +1,110 @@
+"""The catalog's read paths: cached, transaction-free, serialised once.
+
+Reads run as single statements on an autocommit connection (no BEGIN/COMMIT
+round trips) and produce the response bytes, which is also what the cache keeps:
+a cache hit touches neither the database nor Pydantic.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from storefront.catalog import repository
+from storefront.catalog.cache import CatalogCache, etag
+from storefront.catalog.errors import ProductNotFound
+from storefront.catalog.query import parse
+from storefront.catalog.schemas import ProductFilters, ProductRead
+from storefront.catalog.search import SearchBackend
+from storefront.core.db import Database
+from storefront.core.pagination import CursorCodec, Page, PageParams, split_page
+from storefront.core.sqltypes import AnyRow, AnySelect
+
+
+def _encode_product(row: AnyRow) -> bytes:
+    return etag(row.id, row.version).encode() + b"\n" + repository.to_read(row).model_dump_json().encode()
+
+
+def split_cached(value: bytes) -> tuple[str, bytes]:
+    """(ETag, JSON body) of a cached product."""
+    tag, _, body = value.partition(b"\n")
+    return tag.decode(), body
+
+
+class ProductReader:
+    def __init__(
+        self,
+        db: Database,
+        cache: CatalogCache,
+        cursors: CursorCodec,
+        search_backend: SearchBackend,
+        candidate_limit: int,
+    ) -> None:
+        self.db = db
+        self.cache = cache
+        self.cursors = cursors
+        self.search_backend = search_backend
+        self.candidate_limit = candidate_limit
+
+    async def _one(self, statement: AnySelect) -> AnyRow | None:
+        async with self.db.reader() as connection:
+            return (await connection.execute(statement)).first()
+
+    async def _all(self, statement: AnySelect) -> list[AnyRow]:
+        async with self.db.reader() as connection:
+            return list((await connection.execute(statement)).all())
+
+    async def product(self, product_id: int) -> tuple[str, bytes]:
+        cached = await self.cache.product(product_id) if self.cache.enabled else None
+        if cached is None:
+            row = await self._one(repository.product_by_id(product_id))
+            if row is None:
+                raise ProductNotFound(product_id)
+            cached = _encode_product(row)
+            if self.cache.enabled:
+                await self.cache.store_product(row.id, row.slug, cached)
+        return split_cached(cached)
+
+    async def product_by_slug(self, slug: str) -> tuple[str, bytes]:
+        cached = await self.cache.product_by_slug(slug) if self.cache.enabled else None
+        if cached is None:
+            row = await self._one(repository.product_by_slug(slug))
+            if row is None:
+                raise ProductNotFound(slug)
+            cached = _encode_product(row)
+            if self.cache.enabled:
+                await self.cache.store_product(row.id, row.slug, cached)
+        return split_cached(cached)
+
+    def _page(self, rows: list[AnyRow], page: PageParams, scope: str, position: Any) -> bytes:
+        items, last = split_page(rows, page.limit, position)
+        body = Page[ProductRead](
+            items=[repository.to_read(row) for row in items],
+            next_cursor=self.cursors.encode(scope, last) if last else None,
+        )
+        return body.model_dump_json().encode()
+
+    async def listing(self, filters: ProductFilters, sort: str, page: PageParams) -> bytes:
+        scope = f"products:{sort}"
+        after = self.cursors.decode(scope, page.cursor) if page.cursor else None
+        # Only first pages are cached: they are what most visitors ask for.
+        key = None
+        if self.cache.enabled and after is None and not page.offset:
+            key = await self.cache.listing_key(filters, sort, page.limit)
+            cached = await self.cache.listing(key)
+            if cached is not None:
+                return cached
+        rows = await self._all(repository.listing(filters, sort, page.limit + 1, after, page.offset))
+        body = self._page(rows, page, scope, partial(repository.sort_position, sort))
+        if key is not None:
+            await self.cache.store_listing(key, body)
+        return body
+
+    async def search(self, text: str, filters: ProductFilters, page: PageParams) -> bytes:
+        scope = "search"
+        after = self.cursors.decode(scope, page.cursor) if page.cursor else None
+        statement = repository.search(
+            self.search_backend, parse(text), filters, page.limit + 1, after, page.offset, self.candidate_limit
+        )
+        rows = await self._all(statement) if statement is not None else []
+        return self._page(rows, page, scope, lambda row: [row.score, row.id])

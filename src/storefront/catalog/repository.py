@@ -1,0 +1,201 @@
+"""Catalog queries: Core statements for the read paths, ORM for writes. No commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.catalog.models import Category, Product
+from storefront.catalog.query import SearchQuery
+from storefront.catalog.schemas import CategoryRead, ProductFilters, ProductRead
+from storefront.catalog.search import SearchBackend
+from storefront.core.sqltypes import AnyRow, AnySelect
+
+_SORT_KEYS: dict[str, Any] = {"created_at": Product.created_at, "price": Product.price, "title": Product.title}
+
+
+def _product_columns() -> AnySelect:
+    return select(
+        Product.id,
+        Product.slug,
+        Product.title,
+        Product.description,
+        Product.price.label("price"),
+        Product.stock,
+        Product.low_stock_threshold,
+        Product.seo_keywords,
+        Product.created_at,
+        Product.updated_at,
+        Product.version,
+        Category.id.label("category_id"),
+        Category.name.label("category_name"),
+        Category.slug.label("category_slug"),
+    ).join(Category, Category.id == Product.category_id)
+
+
+def product_by_id(product_id: int) -> AnySelect:
+    return _product_columns().where(Product.id == product_id)
+
+
+def product_by_slug(slug: str) -> AnySelect:
+    return _product_columns().where(Product.slug == slug)
+
+
+def to_read(row: AnyRow) -> ProductRead:
+    return ProductRead(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        description=row.description,
+        category=CategoryRead(id=row.category_id, name=row.category_name, slug=row.category_slug),
+        price=row.price,
+        stock=row.stock,
+        low_stock_threshold=row.low_stock_threshold,
+        seo_keywords=row.seo_keywords,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def product_read(product: Product, category: Category) -> ProductRead:
+    return ProductRead(
+        id=product.id,
+        slug=product.slug,
+        title=product.title,
+        description=product.description,
+        category=CategoryRead.model_validate(category),
+        price=product.price,
+        stock=product.stock,
+        low_stock_threshold=product.low_stock_threshold,
+        seo_keywords=product.seo_keywords,
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def _filtered(statement: AnySelect, filters: ProductFilters) -> AnySelect:
+    statement = statement.where(Product.archived_at.is_(None))
+    if filters.category is not None:
+        # A scalar subquery runs once, then the (category_id, sort key, id) index drives the scan.
+        category_id = select(Category.id).where(Category.slug == filters.category).scalar_subquery()
+        statement = statement.where(Product.category_id == category_id)
+    if filters.min_price is not None:
+        statement = statement.where(Product.price >= filters.min_price)
+    if filters.max_price is not None:
+        statement = statement.where(Product.price <= filters.max_price)
+    if filters.in_stock is not None:
+        statement = statement.where(Product.stock > 0 if filters.in_stock else Product.stock == 0)
+    return statement
+
+
+def sort_position(sort: str, row: AnyRow) -> list[Any]:
+    value = getattr(row, sort.lstrip("-"))
+    return [str(value) if isinstance(value, Decimal) else value, row.id]
+
+
+def _decode_sort_value(sort: str, value: Any) -> Any:
+    key = sort.lstrip("-")
+    if key == "created_at":
+        return datetime.fromisoformat(value)
+    if key == "price":
+        return Decimal(value)
+    return str(value)
+
+
+def listing(filters: ProductFilters, sort: str, limit: int, after: list[Any] | None, offset: int | None) -> AnySelect:
+    """One page of live products by keyset on (sort key, id): same cost at any depth."""
+    key = _SORT_KEYS[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    statement = _filtered(_product_columns(), filters)
+    if after is not None:
+        position = tuple_(literal(_decode_sort_value(sort, after[0]), key.type), literal(int(after[1])))
+        current = tuple_(key, Product.id)
+        statement = statement.where(current < position if descending else current > position)
+    order = (key.desc(), Product.id.desc()) if descending else (key.asc(), Product.id.asc())
+    statement = statement.order_by(*order).limit(limit)
+    return statement.offset(offset) if offset else statement
+
+
+def search(
+    backend: SearchBackend,
+    query: SearchQuery,
+    filters: ProductFilters,
+    limit: int,
+    after: list[Any] | None,
+    offset: int | None,
+    candidate_limit: int,
+) -> AnySelect | None:
+    """Best match first, keyset on (score, id); only ``candidate_limit`` matches are ranked."""
+    matches = backend.matches(query)
+    if matches is None:
+        return None
+    candidates = _filtered(matches, filters).limit(candidate_limit).subquery("candidates")
+    statement = _product_columns().join(candidates, candidates.c.id == Product.id).add_columns(candidates.c.score)
+    if after is not None:
+        score, last_id = float(after[0]), int(after[1])
+        condition: ColumnElement[bool] = or_(
+            candidates.c.score < score, and_(candidates.c.score == score, Product.id > last_id)
+        )
+        statement = statement.where(condition)
+    statement = statement.order_by(candidates.c.score.desc(), Product.id.asc()).limit(limit)
+    return statement.offset(offset) if offset else statement
+
+
+class CatalogRepository:
+    """The write side, through the unit of work's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def category(self, category_id: int) -> Category | None:
+        return await self.session.get(Category, category_id)
+
+    async def category_by_slug(self, slug: str) -> Category | None:
+        return await self.session.scalar(select(Category).where(Category.slug == slug))
+
+    async def categories(self, after_id: int | None, limit: int, offset: int | None) -> Sequence[Category]:
+        statement = select(Category).order_by(Category.id).limit(limit)
+        if after_id is not None:
+            statement = statement.where(Category.id > after_id)
+        if offset:
+            statement = statement.offset(offset)
+        return (await self.session.scalars(statement)).all()
+
+    async def category_name_or_slug_taken(self, name: str | None, slug: str | None, exclude: int | None) -> bool:
+        conditions = []
+        if name is not None:
+            conditions.append(func.lower(Category.name) == name.lower())
+        if slug is not None:
+            conditions.append(Category.slug == slug)
+        if not conditions:
+            return False
+        statement = select(Category.id).where(or_(*conditions))
+        if exclude is not None:
+            statement = statement.where(Category.id != exclude)
+        return await self.session.scalar(statement.limit(1)) is not None
+
+    async def category_has_products(self, category_id: int) -> bool:
+        found = await self.session.scalar(select(Product.id).where(Product.category_id == category_id).limit(1))
+        return found is not None
+
+    async def product_ids_in_category(self, category_id: int) -> Sequence[tuple[int, str]]:
+        rows = await self.session.execute(select(Product.id, Product.slug).where(Product.category_id == category_id))
+        return [(row.id, row.slug) for row in rows]
+
+    async def product(self, product_id: int) -> Product | None:
+        return await self.session.get(Product, product_id)
+
+    async def product_slug_taken(self, slug: str, exclude: int | None = None) -> bool:
+        statement = select(Product.id).where(Product.slug == slug)
+        if exclude is not None:
+            statement = statement.where(Product.id != exclude)
+        return await self.session.scalar(statement.limit(1)) is not None
+
+    async def add(self, obj: Category | Product) -> None:
+        self.session.add(obj)
+        await self.session.flush()

@@ -1,0 +1,104 @@
+"""Request and response bodies of the catalog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from storefront.core.schemas import MoneyIn, MoneyOut, Slug, Strict
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Keywords = Annotated[list[Keyword], Field(max_length=20)]
+Stock = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Threshold = Annotated[int, Field(ge=0, le=1_000_000)]
+ProductSort = Literal["created_at", "-created_at", "price", "-price", "title", "-title"]
+
+
+class CategoryCreate(Strict):
+    name: Name
+    slug: Slug | None = Field(None, description="Derived from the name when absent.")
+
+
+class CategoryUpdate(Strict):
+    name: Name | None = None
+    slug: Slug | None = None
+
+
+class CategoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    slug: str
+
+
+class ProductCreate(Strict):
+    title: Title
+    slug: Slug | None = Field(None, description="Derived from the title when absent.")
+    description: Description = ""
+    category: Slug = Field(description="The category's slug.")
+    price: MoneyIn
+    stock: Stock
+    low_stock_threshold: Threshold = 5
+    seo_keywords: Keywords = Field(default_factory=list)
+    generate_content: bool = Field(False, description="Fill missing content in a background job.")
+
+
+class ProductReplace(Strict):
+    """PUT: every field; the slug changes only when one is given."""
+
+    title: Title
+    slug: Slug | None = None
+    description: Description = ""
+    category: Slug
+    price: MoneyIn
+    stock: Stock
+    low_stock_threshold: Threshold = 5
+    seo_keywords: Keywords = Field(default_factory=list)
+
+
+class ProductPatch(Strict):
+    title: Title | None = None
+    slug: Slug | None = None
+    description: Description | None = None
+    category: Slug | None = None
+    price: MoneyIn | None = None
+    stock: Stock | None = None
+    low_stock_threshold: Threshold | None = None
+    seo_keywords: Keywords | None = None
+
+
+class ProductRead(BaseModel):
+    id: int
+    slug: str
+    title: str
+    description: str
+    category: CategoryRead
+    price: MoneyOut
+    stock: int
+    low_stock_threshold: int
+    seo_keywords: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductFilters(BaseModel):
+    category: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> ProductFilters:
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise ValueError("min_price must not exceed max_price")
+        return self
+
+    def cache_key(self) -> str:
+        return f"{self.category}|{self.min_price}|{self.max_price}|{self.in_stock}"

@@ -1,0 +1,21 @@
+"""Schema building blocks shared by every domain."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+
+class Strict(BaseModel):
+    """Input bodies refuse unknown fields: no mass assignment of ids, roles, totals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# Money in: a string or a number, never negative, at most two decimal places.
+MoneyIn = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+# Money out: a decimal string with exactly two places ("19.90").
+MoneyOut = Annotated[Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=200)]
