@@ -113,9 +113,10 @@ def bind_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
 
 
 async def reset_redis(state: AppState) -> None:
-    # Rate-limit windows would otherwise carry over from one test to the next.
+    # Rate-limit windows and cached reads would otherwise carry over from one test
+    # to the next; the test Redis database is the suite's alone.
     if state.redis is not None:
-        await state.limiter.storage.reset()
+        await state.redis.flushdb()
 
 
 @pytest.fixture

@@ -68,6 +68,26 @@ class Api:
         user = await self.register(email)
         return user, await self.login(user["email"])
 
+    async def admin_headers(self) -> dict[str, str]:
+        if not hasattr(self, "_admin_headers"):
+            self._admin_headers = bearer((await self.admin_tokens())["access_token"])
+        return self._admin_headers
+
+    async def category(self, name: str | None = None, **fields: Any) -> dict[str, Any]:
+        body = {"name": name or f"Category {next(_counter)}", **fields}
+        response = await self.client.post("/api/v1/categories", json=body, headers=await self.admin_headers())
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def product(self, category: str, title: str | None = None, **fields: Any) -> dict[str, Any]:
+        body = {"title": title or f"Product {next(_counter)}", "category": category, "price": "10.00", "stock": 5}
+        body.update(fields)
+        response = await self.client.post("/api/v1/products", json=body, headers=await self.admin_headers())
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
     async def admin_tokens(self) -> dict[str, Any]:
         email = unique_email("admin")
         async with self.state.db.session_scope() as session:

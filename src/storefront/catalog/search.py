@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Float, Select, column, func, literal, literal_column, select, table
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
 
 from storefront.catalog.models import Product
 from storefront.catalog.query import SearchQuery, Term, to_fts5
@@ -60,12 +60,12 @@ class PostgresSearch:
     def _term(term: Term, prefix: bool) -> ColumnElement[object]:
         text = " ".join(term.words)
         full: ColumnElement[object] = func.websearch_to_tsquery(
-            literal("english"), literal(f'"{text}"' if term.phrase else text), type_=TSQUERY
+            literal("english", REGCONFIG), literal(f'"{text}"' if term.phrase else text), type_=TSQUERY
         )
         if not prefix:
             return full
         # The word being typed: its stem, or any indexed lexeme it begins.
-        partial = func.to_tsquery(literal("simple"), literal(f"{term.words[0]}:*"), type_=TSQUERY)
+        partial = func.to_tsquery(literal("simple", REGCONFIG), literal(f"{term.words[0]}:*"), type_=TSQUERY)
         combined: ColumnElement[object] = func.tsquery_or(full, partial, type_=TSQUERY)
         return combined
 
