@@ -74,7 +74,10 @@ async def test_every_sort_pages_through_everything_once(api: Api, shelf: list[di
 
 async def test_filters(api: Api, shelf: list[dict[str, Any]]) -> None:
     category = shelf[0]["category"]["slug"]
-    titles = lambda items: sorted(item["title"] for item in items)  # noqa: E731
+
+    def titles(items: list[dict[str, Any]]) -> list[str]:
+        return sorted(item["title"] for item in items)
+
     cheap, _ = await _all_pages(api, category=category, max_price="5.00")
     assert titles(cheap) == ["Charlie", "Delta"]
     middle, _ = await _all_pages(api, category=category, min_price="5.01", max_price=20)
