@@ -123,6 +123,85 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     typer.echo(f"database upgraded to {revision}")
 
 
+def _progress(description: str, total: int | None) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
+
+
+@app.command()
+def seed(
+    products: Annotated[int, typer.Option(help="Products to add.", min=0)] = 0,
+    users: Annotated[int, typer.Option(help="Customer accounts to add.", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 42,
+) -> None:
+    """Add deterministic demo data (products after those already there)."""
+    settings = load_settings()
+
+    async def task(s: Settings) -> None:
+        from storefront.catalog.seed import seed_products
+        from storefront.core.db import Database, create_engine
+        from storefront.identity.seed import seed_users
+
+        if s.should_auto_migrate:
+            await _upgrade(s)
+        db = Database(create_engine(s))
+        try:
+            if products:
+                with _progress("products", products) as bar:
+                    job = bar.add_task("products", total=products)
+                    async with db.session_scope() as session:
+                        await seed_products(session, products, seed, lambda n: bar.advance(job, n))
+            if users:
+                async with db.session_scope() as session:
+                    password = await seed_users(session, users, seed, s)
+                typer.echo(f"added {users} customers (customer-<seed>-<n>@example.com), password: {password}")
+        finally:
+            await db.dispose()
+
+    run_db_task(settings, task)
+    typer.echo("done")
+
+
+@app.command("import")
+def import_csv(
+    path: Annotated[typer.FileText, typer.Argument(help="CSV with a header: title, category, price, stock, ...")],
+) -> None:
+    """Import products from CSV: good rows land, bad rows are listed (exit 1 if any)."""
+    settings = load_settings()
+
+    async def task(s: Settings) -> Any:
+        from storefront.catalog.cache import CatalogCache
+        from storefront.catalog.importer import import_products
+        from storefront.core.cache import Cache
+        from storefront.core.db import Database, create_engine
+
+        if s.should_auto_migrate:
+            await _upgrade(s)
+        db = Database(create_engine(s))
+        cache = Cache(s)
+        try:
+            with _progress("rows", None) as bar:
+                job = bar.add_task("rows", total=None)
+                async with db.session_scope() as session:
+                    return await import_products(session, CatalogCache(cache), path, lambda n: bar.advance(job, n))
+        finally:
+            await cache.close()
+            await db.dispose()
+
+    from storefront.catalog.importer import BadHeader
+
+    try:
+        report = run_db_task(settings, task)
+    except BadHeader as exc:
+        _fail(f"{path.name}: {exc}")
+    for line, message in report.errors:
+        typer.secho(f"line {line}: {message}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"imported {report.imported} products, {len(report.errors)} rows rejected")
+    if report.errors:
+        raise typer.Exit(1)
+
+
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email.")],
