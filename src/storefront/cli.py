@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -89,6 +90,10 @@ def serve(
         _fail(str(exc))
     # Migrate here, once, rather than in each worker's start-up.
     run_db_task(settings, _upgrade if settings.should_auto_migrate else _ping)
+    if workers > 1 and not settings.redis_url and settings.cache_enabled:
+        # Per-process memory caches cannot see each other's invalidations.
+        typer.secho("note: several workers without STOREFRONT_REDIS_URL: the read cache is off", err=True)
+        os.environ["STOREFRONT_CACHE_ENABLED"] = "false"
     uvicorn.run(
         "storefront.app:create_app",
         factory=True,

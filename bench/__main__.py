@@ -1,0 +1,58 @@
+"""`./dev bench [catalog|servers] [options]`: the benchmarks (see docs/performance.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.asgi_servers import PROJECT_ROOT, BenchError
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="./dev bench", description=__doc__)
+    parser.add_argument("suite", nargs="?", default="catalog", choices=["catalog", "servers"])
+    parser.add_argument("--products", type=int, default=100_000, help="PostgreSQL catalog size (default 100,000)")
+    parser.add_argument("--sqlite-products", type=int, default=100_000, help="SQLite catalog size")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite scenarios")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (the machine has 2 cores)")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")
+    parser.add_argument("--smoke", action="store_true", help="tiny and quick: proves the harness works (CI)")
+    args, rest = parser.parse_known_args(argv)
+    if args.suite == "servers":
+        from bench import asgi_servers
+
+        return asgi_servers.main(rest)
+    if rest:
+        parser.error(f"unknown arguments: {' '.join(rest)}")
+
+    from bench import catalog
+
+    smoke = args.smoke
+    results = PROJECT_ROOT / "bench" / "results"
+    options = catalog.Options(
+        products=2_000 if smoke else args.products,
+        sqlite_products=2_000 if smoke else args.sqlite_products,
+        runs=1 if smoke else args.runs,
+        duration=1 if smoke else args.duration,
+        warmup=1 if smoke else args.warmup,
+        connections=16 if smoke else args.connections,
+        threads=args.threads,
+        fresh=args.fresh,
+        sqlite=not args.no_sqlite,
+        # A smoke run must not overwrite the real figures.
+        output=results / ("catalog-smoke.json" if smoke else "catalog.json"),
+        docs=None if smoke else PROJECT_ROOT / "docs" / "performance.md",
+    )
+    try:
+        return catalog.run(options)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
