@@ -70,6 +70,9 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
         "password_hash_memory_kib": 8192,
         "password_hash_parallelism": 1,
         "log_format": "console",
+        # Jobs run inside the request that enqueued them: deterministic, and never
+        # concurrent with the test on its shared connection.
+        "jobs_inline": True,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
 from storefront import __version__
 from storefront.catalog.router import categories_router, products_router
-from storefront.config import Settings, resolve_jwt_secret
-from storefront.core import migrate
-from storefront.core.cache import Cache
-from storefront.core.db import Database, create_engine
+from storefront.config import Settings
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
+from storefront.core.jobs_router import router as jobs_router
 from storefront.core.logging import configure_logging
 from storefront.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
-from storefront.core.pagination import CursorCodec
-from storefront.core.ratelimit import RateLimiter
-from storefront.core.security import PasswordHasher, TokenCodec
 from storefront.core.state import AppState
 from storefront.identity.router import auth_router, users_router
+from storefront.notifications.router import router as notifications_router
+from storefront.orders.router import router as orders_router
+from storefront.runtime import build_runtime
 
 log = structlog.get_logger("storefront.app")
 
@@ -33,33 +32,21 @@ log = structlog.get_logger("storefront.app")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    secret = resolve_jwt_secret(settings)
-    db = Database(create_engine(settings))
-    redis = (
-        Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5) if settings.redis_url else None
-    )
-    cache = Cache(settings)
-    try:
-        if settings.should_auto_migrate:
-            await migrate.upgrade(db.engine)
-        app.state.storefront = AppState(
-            settings=settings,
-            db=db,
-            redis=redis,
-            limiter=RateLimiter(settings.redis_url),
-            hasher=PasswordHasher(settings),
-            tokens=TokenCodec(secret, settings),
-            cursors=CursorCodec(secret),
-            metrics=app.state.metrics,
-            cache=cache,
-        )
-        log.info("started", env=settings.env, database=db.dialect, redis=redis is not None)
-        yield
-    finally:
-        await cache.close()
-        if redis is not None:
-            await redis.aclose()
-        await db.dispose()
+    async with build_runtime(settings, app.state.metrics) as state:
+        app.state.storefront = state
+        jobs = state.jobs
+        sweeper = None
+        if jobs.runs_in_process and not settings.jobs_inline:
+            # No broker to a separate worker: this process sweeps and runs its jobs.
+            sweeper = asyncio.create_task(jobs.sweeper.run_forever(), name="job-sweeper")
+        log.info("started", env=settings.env, database=state.db.dialect, redis=state.redis is not None)
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
 
 
 def _pool_gauges(app: FastAPI) -> dict[str, float]:
@@ -73,6 +60,11 @@ def _pool_gauges(app: FastAPI) -> dict[str, float]:
         if callable(reader):
             stats[kind] = float(reader())
     return stats
+
+
+def _queue_depth(app: FastAPI) -> dict[str, float]:
+    state: AppState | None = getattr(app.state, "storefront", None)
+    return {"jobs": float(state.jobs.sweeper.depth)} if state is not None else {}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     metrics.add_gauges("db_pool_connections", "Database pool connections by state.", lambda: _pool_gauges(app))
+    metrics.add_gauges("job_queue_depth", "Jobs pending or running, as of the last sweep.", lambda: _queue_depth(app))
 
     install_error_handlers(app)
     app.include_router(health_router)
@@ -96,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(categories_router)
     app.include_router(products_router)
+    app.include_router(orders_router)
+    app.include_router(notifications_router)
+    app.include_router(jobs_router)
 
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.

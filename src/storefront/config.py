@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     # Search: how many matches are ranked at most (keeps common terms fast).
     search_candidate_limit: int = Field(2000, ge=100, le=100_000)
 
+    # Jobs and notifications
+    smtp_url: str | None = None
+    mail_from: str = "Storefront <shop@example.com>"
+    job_lease_seconds: float = Field(60.0, gt=0)
+    job_retry_base_seconds: float = Field(2.0, gt=0)
+    job_sweep_interval_seconds: float = Field(5.0, gt=0)
+    # Run each job inside the request that enqueued it (tests, debugging); never in production.
+    jobs_inline: bool = False
+
+    # Orders: unrestricted quantities are an abuse vector (hoarding stock).
+    order_max_lines: int = Field(50, ge=1)
+    order_max_quantity_per_line: int = Field(100, ge=1)
+    order_max_units: int = Field(500, ge=1)
+    idempotency_ttl_hours: int = Field(24, ge=24)
+
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] | None = None
@@ -79,7 +94,7 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("database_url", "redis_url", "jwt_secret", mode="before")
+    @field_validator("database_url", "redis_url", "jwt_secret", "smtp_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

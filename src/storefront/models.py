@@ -1,9 +1,19 @@
 """Every table, gathered in one metadata for Alembic and the tests."""
 
 from storefront.catalog import models as catalog_models
+from storefront.core import jobs as job_models
 from storefront.core.models import Base
 from storefront.identity import models as identity_models
+from storefront.notifications import models as notification_models
+from storefront.orders import models as order_models
 
 metadata = Base.metadata
 
-__all__ = ["catalog_models", "identity_models", "metadata"]
+__all__ = [
+    "catalog_models",
+    "identity_models",
+    "job_models",
+    "metadata",
+    "notification_models",
+    "order_models",
+]

@@ -66,7 +66,10 @@ def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # BEGIN IMMEDIATE for units of work that read then write (orders): taking
+        # the write lock up front avoids SQLite's deadlock on lock upgrade.
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
 
@@ -113,9 +116,15 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session_scope(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: committed when the block succeeds, rolled back otherwise."""
+    async def session_scope(self, *, immediate: bool = False) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed when the block succeeds, rolled back otherwise.
+
+        ``immediate``: the work reads then writes rows others write too; on SQLite
+        take the write lock at BEGIN (no effect on PostgreSQL).
+        """
         async with self.sessionmaker() as session:
+            if immediate and self.dialect == "sqlite":
+                await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             try:
                 yield session
             except AppError as exc:

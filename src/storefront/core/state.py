@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
 from storefront.config import Settings
 from storefront.core.cache import Cache
 from storefront.core.db import Database
+from storefront.core.events import EventBus
+from storefront.core.mail import Mailer
 from storefront.core.observability import Metrics
 from storefront.core.pagination import CursorCodec
 from storefront.core.ratelimit import RateLimiter
 from storefront.core.security import PasswordHasher, TokenCodec
+
+if TYPE_CHECKING:
+    from storefront.runtime import JobSystem
 
 
 @dataclass(slots=True)
@@ -26,3 +32,6 @@ class AppState:
     cursors: CursorCodec
     metrics: Metrics
     cache: Cache
+    events: EventBus
+    mailer: Mailer
+    jobs: JobSystem

@@ -1,0 +1,278 @@
+"""Background jobs: a transactional outbox in the database, delivered by taskiq.
+
+A job is a row written in the same transaction as the change it follows
+(``enqueue``), so it exists exactly when that change committed. After the
+commit its id is handed to the broker (taskiq: in-process by default, a Redis
+stream when configured) and a worker runs it. The row, not the broker, is the
+source of truth:
+
+- a worker *claims* a job with a conditional UPDATE that sets a lease; only one
+  claim can win, so a job delivered twice runs once at a time;
+- a worker that dies mid-job leaves an expired lease, and the sweeper (running
+  in every worker, and in the API process without Redis) hands the job out again;
+- a failing job is retried with exponential backoff and jitter, and after
+  ``max_attempts`` it is ``dead``: visible to admins, and replayable.
+
+Delivery is therefore at least once; handlers make their effects idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import JSON, CursorResult, Index, String, Text, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storefront.core.db import Database, after_commit
+from storefront.core.models import Base, UTCDateTime, utcnow
+
+log = structlog.get_logger("storefront.jobs")
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_available_at", "status", "available_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=8)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # At most one job per key (e.g. one purge per hour across every process).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Dispatcher(Protocol):
+    async def dispatch(self, job_id: int) -> None: ...
+
+
+class JobQueue:
+    """Writes jobs in the caller's unit of work and hands them out after its commit."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    def enqueue(self, session: AsyncSession, name: str, payload: dict[str, Any], *, max_attempts: int = 8) -> Job:
+        job = Job(name=name, payload=payload, max_attempts=max_attempts)
+        session.add(job)
+
+        async def hand_out() -> None:
+            await self.dispatcher.dispatch(job.id)
+
+        # If this fails (broker down), the sweeper still finds the pending row.
+        after_commit(session, hand_out)
+        return job
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    job_id: int
+    attempt: int
+    db: Database
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    """A handler's way to say "not now" (e.g. another worker holds the same email)."""
+
+
+def backoff(attempt: int, base: float, cap: float = 600.0) -> float:
+    """Exponential backoff with ±20% jitter, so retries of many jobs do not stampede."""
+    delay: float = min(cap, base * 2 ** (attempt - 1))
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+class JobRunner:
+    def __init__(self, db: Database, handlers: dict[str, Handler], *, lease: float, retry_base: float) -> None:
+        self.db = db
+        self.handlers = handlers
+        self.lease = timedelta(seconds=lease)
+        self.retry_base = retry_base
+
+    async def _claim(self, job_id: int) -> Job | None:
+        now = datetime.now(UTC)
+        async with self.db.session_scope() as session:
+            result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    or_(
+                        (Job.status == JobStatus.PENDING) & (Job.available_at <= now),
+                        (Job.status == JobStatus.RUNNING) & (Job.locked_until < now),
+                    ),
+                )
+                .values(status=JobStatus.RUNNING, locked_until=now + self.lease, attempts=Job.attempts + 1)
+                .returning(Job.name, Job.payload, Job.attempts, Job.max_attempts)
+                .execution_options(synchronize_session=False)
+            )
+            row = result.first()
+        if row is None:
+            return None
+        return Job(id=job_id, name=row.name, payload=row.payload, attempts=row.attempts, max_attempts=row.max_attempts)
+
+    async def run(self, job_id: int) -> None:
+        """Run one job if it can be claimed; record the outcome."""
+        job = await self._claim(job_id)
+        if job is None:
+            return  # done, dead, not yet due, or another worker holds it
+        handler = self.handlers.get(job.name)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job {job.name!r}")
+            await handler(JobContext(job_id=job.id, attempt=job.attempts, db=self.db), job.payload)
+        except Exception as exc:
+            await self._failed(job, exc)
+        else:
+            await self._finish(job.id, status=JobStatus.DONE, error=None)
+            log.info("job_done", job_id=job.id, job=job.name, attempt=job.attempts)
+
+    async def _finish(self, job_id: int, *, status: JobStatus, error: str | None) -> None:
+        async with self.db.session_scope() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(status=status, locked_until=None, finished_at=datetime.now(UTC), last_error=error)
+            )
+
+    async def _failed(self, job: Job, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if job.attempts >= job.max_attempts:
+            await self._finish(job.id, status=JobStatus.DEAD, error=error)
+            log.error("job_dead", job_id=job.id, job=job.name, attempts=job.attempts, error=error)
+            return
+        delay = backoff(job.attempts, self.retry_base)
+        async with self.db.session_scope() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == job.id)
+                .values(
+                    status=JobStatus.PENDING,
+                    locked_until=None,
+                    available_at=datetime.now(UTC) + timedelta(seconds=delay),
+                    last_error=error,
+                )
+            )
+        level = log.info if isinstance(exc, RetryLater) else log.warning
+        level("job_retry", job_id=job.id, job=job.name, attempt=job.attempts, retry_in=round(delay, 1), error=error)
+
+    async def due(self, limit: int = 200) -> list[int]:
+        """Jobs that should be running and are not: pending and due, or with an expired lease."""
+        now = datetime.now(UTC)
+        async with self.db.session_scope() as session:
+            ids = await session.scalars(
+                select(Job.id)
+                .where(
+                    or_(
+                        (Job.status == JobStatus.PENDING) & (Job.available_at <= now),
+                        (Job.status == JobStatus.RUNNING) & (Job.locked_until < now),
+                    )
+                )
+                .order_by(Job.id)
+                .limit(limit)
+            )
+            return list(ids)
+
+
+class Sweeper:
+    """Periodically hands out due jobs (retries, and jobs whose worker died) and
+    enqueues periodic jobs, once per period across every process."""
+
+    def __init__(
+        self, runner: JobRunner, dispatcher: Dispatcher, interval: float, periodic: dict[str, float] | None = None
+    ) -> None:
+        self.runner = runner
+        self.dispatcher = dispatcher
+        self.interval = interval
+        self.periodic = periodic or {}
+        self.depth = 0  # jobs waiting or running, as of the last sweep (a metric)
+
+    async def _enqueue_periodic(self) -> None:
+        now = datetime.now(UTC).timestamp()
+        for name, period in self.periodic.items():
+            # One key per period: whichever process gets here first creates the job.
+            key = f"{name}:{int(now // period)}"
+            try:
+                async with self.runner.db.session_scope() as session:
+                    session.add(Job(name=name, payload={}, dedupe_key=key, max_attempts=3))
+                    await session.flush()
+            except IntegrityError:
+                continue
+
+    async def measure_depth(self) -> int:
+        async with self.runner.db.session_scope() as session:
+            count = await session.scalar(
+                select(func.count()).where(Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]))
+            )
+        self.depth = count or 0
+        return self.depth
+
+    async def sweep_once(self) -> int:
+        await self._enqueue_periodic()
+        await self.measure_depth()
+        ids = await self.runner.due()
+        for job_id in ids:
+            await self.dispatcher.dispatch(job_id)
+        return len(ids)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:
+                log.exception("sweep_failed")
+            await asyncio.sleep(self.interval)
+
+
+class JobAdmin:
+    """What an admin can do with jobs, inside the caller's unit of work."""
+
+    def __init__(self, session: AsyncSession, dispatcher: Dispatcher) -> None:
+        self.session = session
+        self.dispatcher = dispatcher
+
+    async def list(self, status: JobStatus, before_id: int | None, limit: int, offset: int | None) -> list[Job]:
+        query = select(Job).where(Job.status == status).order_by(Job.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(Job.id < before_id)
+        if offset:
+            query = query.offset(offset)
+        return list((await self.session.scalars(query)).all())
+
+    async def retry(self, job_id: int) -> Job:
+        from storefront.core.errors import Conflict, NotFound
+
+        job = await self.session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"Job {job_id} not found")
+        if job.status != JobStatus.DEAD:
+            raise Conflict(f"Job {job_id} is {job.status}; only dead jobs can be retried")
+        job.status, job.attempts, job.finished_at = JobStatus.PENDING, 0, None
+        job.available_at = datetime.now(UTC)
+        await self.session.flush()
+        dispatcher = self.dispatcher
+        after_commit(self.session, lambda: dispatcher.dispatch(job_id))
+        return job

@@ -1,0 +1,66 @@
+"""Outgoing email: SMTP through aiosmtplib, or `.eml` files when no SMTP_URL is set."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+import anyio
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpMailer:
+    """``smtp://user:pass@host:port`` (STARTTLS when offered) or ``smtps://`` (implicit TLS)."""
+
+    def __init__(self, url: str, timeout: float = 15.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ValueError("SMTP_URL must look like smtp://host:port or smtps://user:password@host")
+        self.hostname = parts.hostname
+        self.port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.use_tls = parts.scheme == "smtps"
+        self.timeout = timeout
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(
+            message,
+            hostname=self.hostname,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.use_tls,
+            timeout=self.timeout,
+        )
+
+
+class FileMailer:
+    """Development: each message becomes ``DATA_DIR/mail/<message-id>.eml``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _write(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = (message["Message-ID"] or "message").strip("<>").replace("/", "_").replace("@", "_at_")
+        # Write then rename: a reader never sees half a message.
+        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(bytes(message))
+        Path(temporary).replace(self.directory / f"{name}.eml")
+
+    async def send(self, message: EmailMessage) -> None:
+        await anyio.to_thread.run_sync(self._write, message)
+
+
+def build_mailer(smtp_url: str | None, data_dir: Path) -> Mailer:
+    return SmtpMailer(smtp_url) if smtp_url else FileMailer(data_dir / "mail")

@@ -1,0 +1,38 @@
+"""The taskiq side of the job system: which broker, and the one task it carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taskiq import AsyncBroker, InMemoryBroker
+from taskiq_redis import RedisStreamBroker
+
+from storefront.config import Settings
+from storefront.core.jobs import JobRunner
+
+TASK_NAME = "storefront.run_job"
+QUEUE = "storefront:jobs"
+
+
+def build_broker(settings: Settings) -> AsyncBroker:
+    if settings.redis_url:
+        # A Redis stream with a consumer group: any number of `storefront worker`
+        # processes on any number of machines share the queue.
+        return RedisStreamBroker(settings.redis_url, queue_name=QUEUE, consumer_group_name="storefront-workers")
+    # Embedded default: jobs run in the API process's own event loop.
+    return InMemoryBroker(await_inplace=settings.jobs_inline)
+
+
+class TaskiqDispatcher:
+    """Hands a job id to the broker; the message carries nothing else."""
+
+    def __init__(self, broker: AsyncBroker, runner: JobRunner) -> None:
+        self.broker = broker
+
+        async def run_job(job_id: int) -> None:  # taskiq wants a plain function, not a bound method
+            await runner.run(job_id)
+
+        self._task: Any = broker.register_task(run_job, task_name=TASK_NAME)
+
+    async def dispatch(self, job_id: int) -> None:
+        await self._task.kiq(job_id)

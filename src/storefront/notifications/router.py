@@ -1,0 +1,74 @@
+"""Notification routes, including the server-sent events stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from storefront.core.deps import API_PREFIX, SessionDep, StateDep
+from storefront.core.pagination import Page, PageParamsDep, split_page
+from storefront.core.params import ResourceId
+from storefront.identity.dependencies import CurrentUser
+from storefront.notifications.schemas import NotificationRead
+from storefront.notifications.service import NotificationService, channel
+
+router = APIRouter(prefix=f"{API_PREFIX}/notifications", tags=["notifications"])
+
+
+def get_service(session: SessionDep, state: StateDep) -> NotificationService:
+    return NotificationService(session, state.events)
+
+
+ServiceDep = Annotated[NotificationService, Depends(get_service)]
+
+
+@router.get("", response_model=Page[NotificationRead])
+async def list_notifications(
+    user: CurrentUser,
+    service: ServiceDep,
+    page: PageParamsDep,
+    state: StateDep,
+    unread: Annotated[bool | None, Query(description="true: only unread; false: only read.")] = None,
+) -> object:
+    before = state.cursors.decode("notifications", page.cursor)[0] if page.cursor else None
+    rows = await service.list(user.id, unread, before, page.limit + 1)
+    items, position = split_page(rows, page.limit, lambda row: [row.id])
+    return Page(
+        items=[NotificationRead.model_validate(item) for item in items],
+        next_cursor=state.cursors.encode("notifications", position) if position else None,
+    )
+
+
+@router.post("/read-all", status_code=status.HTTP_204_NO_CONTENT)
+async def read_all(user: CurrentUser, service: ServiceDep) -> Response:
+    await service.mark_all_read(user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{notification_id}/read", response_model=NotificationRead)
+async def read_one(notification_id: ResourceId, user: CurrentUser, service: ServiceDep) -> object:
+    return await service.mark_read(user.id, notification_id)
+
+
+@router.get(
+    "/stream",
+    summary="Server-sent events: one `notification` event per new notification",
+    response_class=EventSourceResponse,
+)
+async def stream(user: CurrentUser, state: StateDep, request: Request) -> EventSourceResponse:
+    events = state.events
+    user_id = user.id
+
+    async def notifications() -> AsyncIterator[ServerSentEvent]:
+        async with events.subscribe(channel(user_id)) as messages:
+            yield ServerSentEvent(comment="connected")
+            async for data in messages:
+                if await request.is_disconnected():
+                    return
+                yield ServerSentEvent(data=data, event="notification")
+
+    # The ping keeps proxies from closing an idle stream.
+    return EventSourceResponse(notifications(), ping=15)

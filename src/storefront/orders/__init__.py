@@ -1,0 +1,1 @@
+"""Orders, inventory, idempotent checkout and what follows an order."""

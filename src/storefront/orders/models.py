@@ -1,0 +1,80 @@
+"""Orders, their lines, idempotency keys and sent emails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storefront.core.models import Base, Money, TimestampMixin, UTCDateTime, utcnow
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class Order(TimestampMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("status IN ('placed', 'shipped', 'delivered', 'cancelled')", name="status_valid"),
+        Index("ix_orders_user_id_id", "user_id", "id"),
+        Index("ix_orders_status_id", "status", "id"),
+        Index("ix_orders_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.PLACED)
+    total: Mapped[Decimal] = mapped_column("total_cents", Money())
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", lazy="raise", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+
+
+class OrderLine(Base):
+    """Title and price are copied at placement: later catalog changes never touch an order."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # RESTRICT: a product that orders reference is archived, never erased.
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    unit_price: Mapped[Decimal] = mapped_column("unit_price_cents", Money())
+    quantity: Mapped[int]
+    line_total: Mapped[Decimal] = mapped_column("line_total_cents", Money())
+    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # While in progress, locked_until bounds how long a crashed request blocks the key.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SentEmail(Base):
+    """One row per email that must go out once (its key, e.g. ``order-confirmation:42``)."""
+
+    __tablename__ = "sent_emails"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,98 @@
+"""Every long-lived client of a Storefront process, built from the settings.
+
+The API's lifespan, `storefront worker` and the MCP server all build their
+runtime here, so each gets the same database, cache, broker, mailer and events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from taskiq import AsyncBroker
+
+from storefront.config import Settings, resolve_jwt_secret
+from storefront.core import migrate
+from storefront.core.cache import Cache
+from storefront.core.db import Database, create_engine
+from storefront.core.events import EventBus, LocalEventBus, RedisEventBus
+from storefront.core.jobs import JobQueue, JobRunner, Sweeper
+from storefront.core.mail import Mailer, build_mailer
+from storefront.core.observability import Metrics
+from storefront.core.pagination import CursorCodec
+from storefront.core.ratelimit import RateLimiter
+from storefront.core.security import PasswordHasher, TokenCodec
+from storefront.core.state import AppState
+from storefront.core.taskqueue import TaskiqDispatcher, build_broker
+from storefront.orders.tasks import PURGE_IDEMPOTENCY_KEYS, order_handlers
+
+log = structlog.get_logger("storefront.runtime")
+
+
+@dataclass(slots=True)
+class JobSystem:
+    broker: AsyncBroker
+    runner: JobRunner
+    queue: JobQueue
+    sweeper: Sweeper
+    # Without Redis there is no separate worker: the API process runs its jobs.
+    runs_in_process: bool
+
+
+def _jobs(settings: Settings, db: Database, mailer: Mailer, events: EventBus) -> JobSystem:
+    handlers = order_handlers(mailer, events, settings.mail_from, settings.job_lease_seconds)
+    runner = JobRunner(db, handlers, lease=settings.job_lease_seconds, retry_base=settings.job_retry_base_seconds)
+    broker = build_broker(settings)
+    dispatcher = TaskiqDispatcher(broker, runner)
+    sweeper = Sweeper(runner, dispatcher, settings.job_sweep_interval_seconds, {PURGE_IDEMPOTENCY_KEYS: 3600.0})
+    return JobSystem(broker, runner, JobQueue(dispatcher), sweeper, runs_in_process=settings.redis_url is None)
+
+
+@asynccontextmanager
+async def build_runtime(
+    settings: Settings, metrics: Metrics, *, migrate_embedded: bool = True
+) -> AsyncIterator[AppState]:
+    secret = resolve_jwt_secret(settings)
+    db = Database(create_engine(settings))
+    redis = (
+        Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5) if settings.redis_url else None
+    )
+    cache = Cache(settings)
+    events: EventBus = RedisEventBus(redis) if redis is not None else LocalEventBus()
+    mailer = build_mailer(settings.smtp_url, settings.data_dir)
+    jobs = _jobs(settings, db, mailer, events)
+    try:
+        if migrate_embedded and settings.should_auto_migrate:
+            await migrate.upgrade(db.engine)
+        try:
+            await jobs.broker.startup()
+        except (OSError, RedisError) as exc:
+            # Start anyway: readiness reports Redis, and jobs wait in the outbox table
+            # until a worker's sweeper hands them out.
+            log.error("broker_unavailable", error=repr(exc))
+        yield AppState(
+            settings=settings,
+            db=db,
+            redis=redis,
+            limiter=RateLimiter(settings.redis_url),
+            hasher=PasswordHasher(settings),
+            tokens=TokenCodec(secret, settings),
+            cursors=CursorCodec(secret),
+            metrics=metrics,
+            cache=cache,
+            events=events,
+            mailer=mailer,
+            jobs=jobs,
+        )
+    finally:
+        with contextlib.suppress(OSError, RedisError):
+            await jobs.broker.shutdown()
+        await cache.close()
+        if redis is not None:
+            await redis.aclose()
+        await db.dispose()
