@@ -113,6 +113,7 @@ def bind_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
         yield connection
 
     state.db.reader = reader
+    state.db.read_sessionmaker = async_sessionmaker(bind=connection, expire_on_commit=False, autoflush=False)
 
 
 async def reset_redis(state: AppState) -> None:

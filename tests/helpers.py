@@ -88,6 +88,16 @@ class Api:
         created: dict[str, Any] = response.json()
         return created
 
+    async def order(self, headers: dict[str, str], *items: tuple[int, int], key: str | None = None) -> httpx.Response:
+        body = {"items": [{"product_id": product_id, "quantity": quantity} for product_id, quantity in items]}
+        extra = {"Idempotency-Key": key} if key else {}
+        return await self.client.post("/api/v1/orders", json=body, headers={**headers, **extra})
+
+    async def customer(self) -> dict[str, str]:
+        """Headers of a new customer."""
+        _, tokens = await self.user_tokens()
+        return bearer(tokens["access_token"])
+
     async def admin_tokens(self) -> dict[str, Any]:
         email = unique_email("admin")
         async with self.state.db.session_scope() as session:

@@ -207,6 +207,20 @@ def import_csv(
         raise typer.Exit(1)
 
 
+@app.command()
+def worker() -> None:
+    """Run background jobs (with STOREFRONT_REDIS_URL: as many workers as you like, anywhere)."""
+    settings = load_settings()
+
+    async def task(s: Settings) -> None:
+        from storefront.core.observability import Metrics
+        from storefront.worker import run_worker
+
+        await run_worker(s, Metrics())
+
+    run_db_task(settings, task)
+
+
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email.")],

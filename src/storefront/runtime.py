@@ -50,7 +50,13 @@ def _jobs(settings: Settings, db: Database, mailer: Mailer, events: EventBus) ->
     broker = build_broker(settings)
     dispatcher = TaskiqDispatcher(broker, runner)
     sweeper = Sweeper(runner, dispatcher, settings.job_sweep_interval_seconds, {PURGE_IDEMPOTENCY_KEYS: 3600.0})
-    return JobSystem(broker, runner, JobQueue(dispatcher), sweeper, runs_in_process=settings.redis_url is None)
+    return JobSystem(
+        broker,
+        runner,
+        JobQueue(dispatcher),
+        sweeper,
+        runs_in_process=settings.redis_url is None or settings.jobs_inline,
+    )
 
 
 @asynccontextmanager

@@ -110,6 +110,11 @@ class Database:
         # no BEGIN/COMMIT round trips around a primary-key lookup.
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.reader: Callable[[], AbstractAsyncContextManager[AsyncConnection]] = self._autocommit.connect
+        # Sessions for read-only lookups (authentication): no transaction held,
+        # so they never pin a connection or a lock for the rest of the request.
+        self.read_sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self._autocommit, expire_on_commit=False, autoflush=False
+        )
 
     @property
     def dialect(self) -> str:

@@ -15,12 +15,14 @@ QUEUE = "storefront:jobs"
 
 
 def build_broker(settings: Settings) -> AsyncBroker:
+    if settings.jobs_inline:
+        return InMemoryBroker(await_inplace=True)
     if settings.redis_url:
         # A Redis stream with a consumer group: any number of `storefront worker`
         # processes on any number of machines share the queue.
         return RedisStreamBroker(settings.redis_url, queue_name=QUEUE, consumer_group_name="storefront-workers")
     # Embedded default: jobs run in the API process's own event loop.
-    return InMemoryBroker(await_inplace=settings.jobs_inline)
+    return InMemoryBroker()
 
 
 class TaskiqDispatcher:

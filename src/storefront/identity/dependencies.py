@@ -60,10 +60,22 @@ def get_api_token_service(session: SessionDep) -> ApiTokenService:
 ApiTokenServiceDep = Annotated[ApiTokenService, Depends(get_api_token_service)]
 
 
-async def get_principal(token: Annotated[str | None, Depends(oauth2_scheme)], auth: AuthServiceDep) -> Principal:
+async def get_principal(token: Annotated[str | None, Depends(oauth2_scheme)], state: StateDep) -> Principal:
     if not token:
         raise Unauthenticated()
-    return await auth.authenticate(token)
+    # A read-only session of its own: the endpoint's unit of work (if any) is separate
+    # and no transaction is held open while the endpoint runs.
+    async with state.db.read_sessionmaker() as session:
+        auth = AuthService(
+            users=UserRepository(session),
+            refresh_tokens=RefreshTokenRepository(session),
+            api_tokens=ApiTokenRepository(session),
+            hasher=state.hasher,
+            tokens=state.tokens,
+            revocations=revocation_store(state.redis, session),
+            throttle=LoginThrottle(state.limiter, state.settings),
+        )
+        return await auth.authenticate(token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

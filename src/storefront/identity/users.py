@@ -28,7 +28,10 @@ class UserService:
         self.throttle = throttle
 
     async def update_me(self, principal: Principal, data: UserUpdateMe, address: str) -> User:
-        user = principal.user
+        # The principal was loaded by authentication; change the row in this unit of work.
+        user = await self.users.get(principal.user.id)
+        if user is None:
+            raise UserNotFound(principal.user.id)
         if data.new_password is not None:
             await self._check_current_password(user, data.current_password, address)
             user.password_hash = await self.hasher.hash(data.new_password)

@@ -1,0 +1,37 @@
+"""`storefront worker`: receive jobs from the broker, and sweep the outbox for
+retries and for jobs whose worker died. Stops cleanly on SIGTERM or SIGINT;
+a job cut short is handed out again when its lease expires."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from taskiq.api import run_receiver_task
+
+from storefront.config import Settings
+from storefront.core.logging import configure_logging
+from storefront.core.observability import Metrics
+from storefront.runtime import build_runtime
+
+log = structlog.get_logger("storefront.worker")
+
+
+async def run_worker(settings: Settings, metrics: Metrics) -> None:
+    configure_logging(settings.log_level, settings.resolved_log_format)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with build_runtime(settings, metrics) as state:
+        jobs = state.jobs
+        tasks = [asyncio.create_task(jobs.sweeper.run_forever(), name="sweeper")]
+        if not jobs.runs_in_process:
+            tasks.append(asyncio.create_task(run_receiver_task(jobs.broker, run_startup=False), name="receiver"))
+        log.info("worker_started", broker=type(jobs.broker).__name__, database=state.db.dialect)
+        await stop.wait()
+        log.info("worker_stopping")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
