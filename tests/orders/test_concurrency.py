@@ -93,7 +93,9 @@ async def test_mixed_quantities_never_oversell(live: Api) -> None:
     responses = await asyncio.gather(*(live.order(buyer, (product["id"], quantity)) for quantity in quantities))
     codes = _codes(responses)
     assert set(codes) <= {"201", "OUT_OF_STOCK"}
-    sold = sum(quantity for quantity, response in zip(quantities, responses, strict=True) if response.status_code == 201)
+    sold = sum(
+        quantity for quantity, response in zip(quantities, responses, strict=True) if response.status_code == 201
+    )
     assert sold <= 10
     assert await _stock(live, product) == 10 - sold
     # With 32 orders of 1 to 4 against 10 items, a correct system sells out nearly always;

@@ -1,0 +1,120 @@
+"""Notifications: listing, reading, and the live stream over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from tests.helpers import Api, assert_error
+
+
+@pytest.fixture
+async def ordered(api: Api) -> tuple[dict[str, str], dict[str, Any]]:
+    category = await api.category()
+    product = await api.product(category["slug"], stock=50)
+    buyer = await api.customer()
+    for _ in range(3):
+        assert (await api.order(buyer, (product["id"], 1))).status_code == 201
+    return buyer, product
+
+
+async def test_list_read_and_read_all(api: Api, ordered: tuple[dict[str, str], dict[str, Any]]) -> None:
+    buyer, _ = ordered
+    listed = (await api.client.get("/api/v1/notifications", params={"limit": 2}, headers=buyer)).json()
+    assert len(listed["items"]) == 2
+    assert all(item["kind"] == "order_placed" and item["read_at"] is None for item in listed["items"])
+    rest = (
+        await api.client.get("/api/v1/notifications", params={"cursor": listed["next_cursor"]}, headers=buyer)
+    ).json()
+    assert len(rest["items"]) == 1
+    assert rest["next_cursor"] is None
+
+    first = listed["items"][0]
+    read = await api.client.post(f"/api/v1/notifications/{first['id']}/read", headers=buyer)
+    assert read.status_code == 200
+    assert read.json()["read_at"] is not None
+    unread = (await api.client.get("/api/v1/notifications", params={"unread": "true"}, headers=buyer)).json()
+    assert first["id"] not in [item["id"] for item in unread["items"]]
+    assert len(unread["items"]) == 2
+
+    assert (await api.client.post("/api/v1/notifications/read-all", headers=buyer)).status_code == 204
+    unread = (await api.client.get("/api/v1/notifications", params={"unread": "true"}, headers=buyer)).json()
+    assert unread["items"] == []
+
+
+async def test_notifications_are_private(api: Api, ordered: tuple[dict[str, str], dict[str, Any]]) -> None:
+    buyer, _ = ordered
+    other = await api.customer()
+    theirs = (await api.client.get("/api/v1/notifications", headers=buyer)).json()["items"][0]
+    assert (await api.client.get("/api/v1/notifications", headers=other)).json()["items"] == []
+    stolen = await api.client.post(f"/api/v1/notifications/{theirs['id']}/read", headers=other)
+    assert_error(stolen, 404, "NOT_FOUND")
+    assert_error(await api.client.get("/api/v1/notifications"), 401, "UNAUTHENTICATED")
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """The app on a real loopback port (streaming needs a real server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _collect(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], into: list[dict[str, Any]], ready: asyncio.Event
+) -> None:
+    async with client.stream("GET", url, headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event = None
+        async for line in response.aiter_lines():
+            if line.startswith(":"):
+                ready.set()
+            elif line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event == "notification":
+                into.append(json.loads(line.split(":", 1)[1]))
+
+
+async def test_the_stream_pushes_own_notifications_only(api: Api, app: FastAPI) -> None:
+    category = await api.category()
+    product = await api.product(category["slug"], stock=5)
+    alice, bob = await api.customer(), await api.customer()
+    alice_events: list[dict[str, Any]] = []
+    bob_events: list[dict[str, Any]] = []
+    async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
+        alice_ready, bob_ready = asyncio.Event(), asyncio.Event()
+        streams = [
+            asyncio.create_task(_collect(client, "/api/v1/notifications/stream", alice, alice_events, alice_ready)),
+            asyncio.create_task(_collect(client, "/api/v1/notifications/stream", bob, bob_events, bob_ready)),
+        ]
+        await asyncio.wait_for(asyncio.gather(alice_ready.wait(), bob_ready.wait()), 5)
+        order = (await api.order(alice, (product["id"], 1))).json()
+        for _ in range(100):
+            if alice_events:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # time for a wrongly routed event to reach bob
+        for stream in streams:
+            stream.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
+    assert [(event["kind"], event["data"]["order_id"]) for event in alice_events] == [("order_placed", order["id"])]
+    assert bob_events == []

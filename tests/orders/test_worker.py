@@ -1,0 +1,156 @@
+"""A worker killed mid-job: the job goes to another worker and the email goes out once.
+
+Real parts only: PostgreSQL, Redis as the broker, two `storefront worker`
+processes, and an SMTP server on loopback (aiosmtpd) that holds the first
+delivery open so the first worker can be killed in the middle of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storefront.app import create_app
+from storefront.config import Settings
+from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET, make_settings
+from tests.helpers import Api
+from tests.orders.test_concurrency import _clean, _contended
+
+pytestmark = pytest.mark.skipif(
+    not (PG_URL and REDIS_URL), reason="needs PostgreSQL and Redis: runs in the PostgreSQL + Redis pass of .ci/run"
+)
+
+
+class StallingSmtp:
+    """Accepts mail, except that it holds the first message until released, then refuses it."""
+
+    def __init__(self) -> None:
+        self.first_arrived = threading.Event()
+        self.release = threading.Event()
+        self.delivered: list[bytes] = []
+        self.calls = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            self.first_arrived.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 Aborted"
+        self.delivered.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[StallingSmtp, int]]:
+    handler = StallingSmtp()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        handler.release.set()
+        controller.stop()
+
+
+def _worker_env(settings: Settings, smtp_port: int, data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("STOREFRONT_")}
+    env.update(
+        {
+            "STOREFRONT_DATABASE_URL": settings.resolved_database_url,
+            "STOREFRONT_REDIS_URL": str(REDIS_URL),
+            "STOREFRONT_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "STOREFRONT_JWT_SECRET": TEST_SECRET,
+            "STOREFRONT_DATA_DIR": str(data_dir),
+            "STOREFRONT_JOB_LEASE_SECONDS": "3",
+            "STOREFRONT_JOB_SWEEP_INTERVAL_SECONDS": "0.5",
+            "STOREFRONT_JOB_RETRY_BASE_SECONDS": "0.5",
+        }
+    )
+    return env
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "storefront", "worker"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+@pytest.fixture
+async def broker_app(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Api]:
+    """The API with Redis as its broker: it enqueues, workers run."""
+    app = create_app(make_settings(tmp_path, database_url=settings.resolved_database_url, jobs_inline=False))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        assert app.state.storefront.redis is not None
+        await app.state.storefront.redis.flushdb()
+        await app.state.storefront.jobs.broker.startup()  # recreate the consumer group flushdb removed
+        try:
+            yield Api(client, app)
+        finally:
+            await _clean(engine, 0)
+
+
+async def _wait_for(condition: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.1)
+    return bool(condition())
+
+
+async def test_a_killed_worker_loses_no_email_and_sends_none_twice(
+    broker_app: Api, smtp: tuple[StallingSmtp, int], settings: Settings, tmp_path: Path
+) -> None:
+    handler, port = smtp
+    env = _worker_env(settings, port, tmp_path)
+    log = tmp_path / "workers.log"
+    first = _start_worker(env, log)
+    second = None
+    try:
+        await asyncio.sleep(2)  # let the worker join the consumer group
+        (product,) = await _contended(broker_app, 5)
+        buyer = await broker_app.customer()
+        order = (await broker_app.order(buyer, (product["id"], 1))).json()
+
+        # The first worker has claimed the job and is in the middle of sending.
+        arrived = await asyncio.get_running_loop().run_in_executor(None, handler.first_arrived.wait, 20)
+        assert arrived, log.read_text()[-3000:]
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        handler.release.set()
+
+        second = _start_worker(env, log)
+        assert await _wait_for(lambda: handler.delivered, 30), log.read_text()[-3000:]
+        await asyncio.sleep(3)  # a duplicate would arrive within a lease or two
+        assert len(handler.delivered) == 1
+        assert f"order-{order['id']}-confirmation@storefront".encode() in handler.delivered[0]
+        # The notification job went through as well.
+        notifications = (await broker_app.client.get("/api/v1/notifications", headers=buyer)).json()["items"]
+        assert [item["data"]["order_id"] for item in notifications] == [order["id"]]
+    finally:
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=15)
