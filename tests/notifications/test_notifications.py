@@ -69,7 +69,7 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
         port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

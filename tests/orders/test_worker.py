@@ -48,7 +48,7 @@ class StallingSmtp:
         self.calls += 1
         if self.calls == 1:
             self.first_arrived.set()
-            while not self.release.is_set():
+            while not self.release.is_set():  # noqa: ASYNC110 - released from another thread
                 await asyncio.sleep(0.05)
             return "451 Aborted"
         self.delivered.append(envelope.content)
