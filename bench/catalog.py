@@ -35,6 +35,7 @@ from bench.asgi_servers import (
 )
 
 BENCH_SECRET = "bench-secret-" + "b" * 40
+BENCH_REDIS = os.environ.get("STOREFRONT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PG_ADMIN_URL = os.environ.get("STOREFRONT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATA_ROOT = PROJECT_ROOT / "bench" / ".data"
 SELECTIVE_TERM = "ukulele"  # one noun of one category: under 1% of products
@@ -123,6 +124,9 @@ def prepare_postgres(opts: Options) -> str:
         count = _psql(name, "SELECT count(*) FROM products WHERE archived_at IS NULL")
         if count == str(opts.products):
             print(f"reusing {name} ({count} products)", flush=True)
+            data_dir = DATA_ROOT / name
+            data_dir.mkdir(parents=True, exist_ok=True)
+            _cli(["db", "upgrade"], base_env(url, data_dir), data_dir)  # newer code, newer tables
             return url
     _psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _psql("postgres", f'CREATE DATABASE "{name}"')
@@ -196,16 +200,17 @@ class Server:
     pid: int
 
 
-def _uvicorn(target: str, port: int) -> list[str]:
+def _granian(target: str, port: int) -> list[str]:
+    # The references run on the same server as `storefront serve`: R0 is its ceiling.
     return [
-        sys.executable, "-m", "uvicorn", target, "--factory", "--host", HOST, "--port", str(port),
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", HOST, "--port", str(port),
+        "--workers", "1", "--loop", "uvloop", "--no-access-log", "--log-level", "warning", target,
     ]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ServerSpec:
-    target: str | None  # a uvicorn app factory; None: `storefront serve`
+    target: str | None  # an app factory for granian; None: `storefront serve`
     env: dict[str, str]
 
 
@@ -220,7 +225,7 @@ def servers(specs: dict[str, ServerSpec], workdir: Path) -> Iterator[dict[str, S
             if spec.target is None:
                 command = [sys.executable, "-m", "storefront", "serve", "--port", str(port)]
             else:
-                command = _uvicorn(spec.target, port)
+                command = _granian(spec.target, port)
             log_path = workdir / f"{name}.log"
             env = {**spec.env, "PYTHONPATH": str(PROJECT_ROOT)}
             with log_path.open("w") as log:
@@ -342,7 +347,10 @@ def measure(opts: Options) -> dict[str, Any]:
             "s": ServerSpec("bench.reference:s", pg_env),
             "app": ServerSpec(None, pg_env),
             "app_nocache": ServerSpec(None, {**pg_env, "STOREFRONT_CACHE_ENABLED": "false"}),
+            # Checkout as deployed: Redis as broker, jobs left for a worker.
+            "app_redis": ServerSpec(None, {**pg_env, "STOREFRONT_REDIS_URL": BENCH_REDIS}),
         }
+        _flush_redis()
         if sqlite_url:
             sqlite_env = base_env(sqlite_url, workdir / "sqlite")
             specs["sqlite"] = ServerSpec(None, sqlite_env)
@@ -374,6 +382,9 @@ def measure(opts: Options) -> dict[str, Any]:
                         + (f"  ERRORS {errors}" if errors else ""),
                         flush=True,
                     )
+            checkout_result = measure_checkout(
+                opts, running["app_redis"], pg_url, workdir, {**pg_env, "STOREFRONT_REDIS_URL": BENCH_REDIS}
+            )
     results = [
         Result(
             scenario=name,
@@ -386,7 +397,53 @@ def measure(opts: Options) -> dict[str, Any]:
         )
         for name, measured in runs.items()
     ]
-    return {"plan": plan, "results": results}
+    return {"plan": plan, "results": results, "checkout": checkout_result}
+
+
+def _flush_redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(BENCH_REDIS)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def measure_checkout(opts: Options, server: Server, pg_url: str, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
+    from bench import checkout
+
+    database = pg_url.rsplit("/", 1)[1]
+    low, _ = id_range(pg_url, sqlite=False)
+    setup = checkout.prepare(server.port, _psql, database, low)
+    script = checkout.wrk_script(setup, workdir)
+    path = "/api/v1/orders"
+    if opts.warmup:
+        run_wrk(server, path, opts.warmup, opts, script)
+    runs = []
+    for round_no in range(opts.runs):
+        result, cpu = run_wrk(server, path, opts.duration, opts, script)
+        errors = result.non_2xx + sum(result.socket_errors.values())
+        runs.append((result, cpu, errors))
+        print(
+            f"  round {round_no + 1}  {'checkout: POST /orders':<42} {result.requests_per_sec:>9.0f} rps  "
+            f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  cpu {cpu:5.1f}%"
+            + (f"  ERRORS {errors}" if errors else ""),
+            flush=True,
+        )
+    oversell = checkout.check_no_oversell(setup, _psql, database)
+    drain = checkout.drain_rate(env, _psql, database, workdir, timeout=max(60.0, opts.duration * 30))
+    print(f"  oversell check: {oversell}; one worker: {drain}", flush=True)
+    return {
+        "orders_per_second": round(statistics.median(r.requests_per_sec for r, _, _ in runs), 1),
+        "p50_ms": round(statistics.median(r.p50_ms for r, _, _ in runs), 2),
+        "p99_ms": round(statistics.median(r.p99_ms for r, _, _ in runs), 2),
+        "server_cpu_percent": round(statistics.median(cpu for _, cpu, _ in runs), 1),
+        "runs": [round(r.requests_per_sec, 1) for r, _, _ in runs],
+        "errors": sum(errors for _, _, errors in runs),
+        "oversell_check": oversell,
+        "worker_drain": drain,
+    }
 
 
 def ratio_rows(plan: list[Scenario], results: list[Result]) -> list[tuple[Scenario, Result, dict[str, float]]]:
@@ -421,8 +478,23 @@ def render(rows: list[tuple[Scenario, Result, dict[str, float]]], meta: dict[str
     return "\n".join(lines)
 
 
-def update_docs(path: Path, table: str) -> None:
-    begin, end = "<!-- bench:catalog:begin -->", "<!-- bench:catalog:end -->"
+def render_checkout(result: dict[str, Any]) -> str:
+    drain = result["worker_drain"]
+    check = result["oversell_check"]
+    return (
+        "\n\nCheckout (`POST /api/v1/orders`, a fresh `Idempotency-Key` per request, random products among "
+        f"1,000, Redis as broker): **{result['orders_per_second']:,.0f} orders/s**, p50 {result['p50_ms']:.2f} ms, "
+        f"p99 {result['p99_ms']:.2f} ms, server CPU {result['server_cpu_percent']:.0f}%. "
+        f"Oversell check: {check['units_ordered']:,} units ordered, {check['stock_taken']:,} taken from stock, "
+        f"{check['negative_stock_rows']} rows below zero. "
+        f"One `storefront worker` then delivered {drain['delivered']:,.0f} jobs in {drain['seconds']} s "
+        f"(**{drain['jobs_per_second']:,.0f} jobs/s**, {drain['dead']:.0f} dead)."
+    )
+
+
+def update_docs(path: Path, table: str, products: int) -> None:
+    # One section per catalog size, so the default and the large run both stay on record.
+    begin, end = f"<!-- bench:catalog:{products}:begin -->", f"<!-- bench:catalog:{products}:end -->"
     text = path.read_text() if path.exists() else f"# Performance\n\n{begin}\n{end}\n"
     if begin not in text:
         text += f"\n{begin}\n{end}\n"
@@ -450,12 +522,13 @@ def run(opts: Options) -> int:
         "cpu_count": os.cpu_count(),
         "seconds": round(time.monotonic() - started),
     }
-    table = render(rows, meta)
+    table = render(rows, meta) + render_checkout(measured["checkout"])
     print()
     print(table)
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "meta": meta,
+        "checkout": measured["checkout"],
         "scenarios": [
             {
                 **asdict(result),
@@ -470,11 +543,13 @@ def run(opts: Options) -> int:
     opts.output.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"\nwrote {opts.output}")
     failed = [result.scenario for _, result, _ in rows if result.errors]
+    if measured["checkout"]["errors"]:
+        failed.append("checkout")
     if failed:
         # Errors mean a scenario measured something other than what it claims: no figures from this run.
         print(f"\nbench: errors in {', '.join(failed)}; see the server logs. docs not updated.", file=sys.stderr)
         return 1
     if opts.docs is not None:
-        update_docs(opts.docs, table)
+        update_docs(opts.docs, f"### {opts.products:,} products\n\n{table}", opts.products)
         print(f"updated {opts.docs}")
     return 0

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storefront import __version__
 from storefront.catalog.router import categories_router, products_router
@@ -105,4 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After", "Idempotent-Replayed"],
         )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    # Outermost: the client address is the real one (behind a trusted proxy) before
+    # anything logs it or throttles logins by it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     return app

@@ -78,8 +78,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
 ) -> None:
-    """Start the API server."""
-    import uvicorn
+    """Start the API server (granian, with uvloop)."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
 
     from storefront.config import resolve_jwt_secret
 
@@ -94,19 +95,18 @@ def serve(
         # Per-process memory caches cannot see each other's invalidations.
         typer.secho("note: several workers without STOREFRONT_REDIS_URL: the read cache is off", err=True)
         os.environ["STOREFRONT_CACHE_ENABLED"] = "false"
-    uvicorn.run(
+    # Granian over uvicorn: measured faster with a much shorter tail (docs/decisions.md).
+    Granian(
         "storefront.app:create_app",
         factory=True,
-        host=host,
+        address=host,
         port=port,
         workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        server_header=False,
-    )
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        log_access=False,  # our middleware writes the access log
+        respawn_failed_workers=True,
+    ).serve()
 
 
 @db_app.command("upgrade")

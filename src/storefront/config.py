@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     # HTTP
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("*": any).
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
 
     # Database pool (PostgreSQL)
@@ -87,7 +89,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] | None = None
     health_check_timeout_seconds: float = Field(2.0, gt=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import logging
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
+from storefront.app import create_app
+from tests.conftest import make_settings
 from tests.helpers import assert_error
 
 
@@ -69,20 +71,28 @@ async def test_streamed_oversize_body_without_length_is_413(client: httpx.AsyncC
 
 
 async def test_unexpected_exception_is_generic_500_with_traceback_only_in_log(
-    app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    app = create_app(make_settings(tmp_path, log_format="json", redis_url=None))
+
     @app.get("/api/v1/_boom")
     async def boom() -> None:
         raise RuntimeError("secret internals: password=hunter2 SELECT * FROM users")
 
-    with caplog.at_level(logging.ERROR):
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
         response = await client.get("/api/v1/_boom")
     error = assert_error(response, 500, "INTERNAL_ERROR")
-    assert "hunter2" not in response.text
-    assert "SELECT" not in response.text
-    assert "RuntimeError" not in response.text
-    assert error["request_id"]
-    assert any("hunter2" in (record.exc_text or "") or record.exc_info for record in caplog.records)
+    for secret in ("hunter2", "SELECT", "RuntimeError", "Traceback"):
+        assert secret not in response.text
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    failures = [line for line in logged if line.get("event") == "unhandled_error"]
+    assert len(failures) == 1
+    assert failures[0]["request_id"] == error["request_id"]
+    assert "hunter2" in failures[0]["exception"]
+    assert "Traceback" in failures[0]["exception"]
 
 
 async def test_request_id_is_echoed_when_safe_and_generated_otherwise(client: httpx.AsyncClient) -> None:

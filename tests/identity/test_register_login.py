@@ -138,3 +138,33 @@ async def test_a_successful_login_resets_the_account_window(make_api: AppFactory
     for _ in range(2):
         response = await api.client.post("/api/v1/auth/login", json={"email": user["email"], "password": "guess"})
         assert response.status_code == 401
+
+
+async def test_throttling_sees_the_client_behind_a_trusted_proxy(make_api: AppFactory) -> None:
+    # The test client connects from 127.0.0.1, the default trusted proxy address.
+    api = await make_api(login_limit_per_address="2 per 15 minutes")
+
+    async def attempt(client_ip: str) -> int:
+        response = await api.client.post(
+            "/api/v1/auth/login",
+            json={"email": unique_email(), "password": "guess"},
+            headers={"X-Forwarded-For": client_ip},
+        )
+        return response.status_code
+
+    assert [await attempt("203.0.113.7") for _ in range(2)] == [401, 401]
+    assert await attempt("203.0.113.7") == 429
+    assert await attempt("198.51.100.9") == 401  # another client behind the same proxy
+
+
+async def test_forwarded_headers_from_untrusted_peers_are_ignored(make_api: AppFactory) -> None:
+    api = await make_api(login_limit_per_address="2 per 15 minutes", forwarded_allow_ips=["192.0.2.1"])
+    statuses = []
+    for spoofed in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        response = await api.client.post(
+            "/api/v1/auth/login",
+            json={"email": unique_email(), "password": "guess"},
+            headers={"X-Forwarded-For": spoofed},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [401, 401, 429]  # a client cannot dodge the limit by inventing addresses

@@ -14,7 +14,7 @@ from storefront.catalog.search import search_backend
 from storefront.core.deps import SessionDep, StateDep
 
 
-def get_reader(state: StateDep) -> ProductReader:
+async def get_reader(state: StateDep) -> ProductReader:
     return ProductReader(
         state.db,
         CatalogCache(state.cache),
@@ -24,11 +24,11 @@ def get_reader(state: StateDep) -> ProductReader:
     )
 
 
-def get_product_service(state: StateDep, session: SessionDep) -> ProductService:
+async def get_product_service(state: StateDep, session: SessionDep) -> ProductService:
     return ProductService(session, CatalogCache(state.cache))
 
 
-def get_category_service(state: StateDep, session: SessionDep) -> CategoryService:
+async def get_category_service(state: StateDep, session: SessionDep) -> CategoryService:
     return CategoryService(session, CatalogCache(state.cache))
 
 

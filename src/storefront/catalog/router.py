@@ -36,7 +36,7 @@ IfMatch = Annotated[str | None, Header(description="An ETag from a previous read
 PriceQuery = Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)]
 
 
-def _filters(
+async def _filters(
     category: Annotated[Slug | None, Query(description="A category slug.")] = None,
     min_price: PriceQuery = None,
     max_price: PriceQuery = None,

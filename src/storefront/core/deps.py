@@ -13,7 +13,9 @@ from storefront.core.state import AppState
 API_PREFIX = "/api/v1"
 
 
-def get_state(request: Request) -> AppState:
+# Every dependency here and in the domains is `async def`: FastAPI runs a plain
+# `def` dependency in a worker thread, a thread hop on every request.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.storefront
     return state
 

@@ -32,7 +32,7 @@ class JobRead(BaseModel):
     finished_at: datetime | None
 
 
-def get_admin(session: SessionDep, state: StateDep) -> JobAdmin:
+async def get_admin(session: SessionDep, state: StateDep) -> JobAdmin:
     return JobAdmin(session, state.jobs.queue.dispatcher)
 
 

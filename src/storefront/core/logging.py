@@ -1,19 +1,24 @@
 """Structured logs: JSON lines in production, readable console output in development.
 
-The standard library's loggers (uvicorn, SQLAlchemy, Alembic) go through the same
-structlog processors so every line has one shape.
+Our own loggers use structlog's native path (no stdlib LogRecord per line, JSON
+serialised by orjson): the access log writes a line per request, so its cost is
+paid on every request. Standard-library loggers (uvicorn, SQLAlchemy, Alembic)
+are formatted by the same processors, so every line has one shape.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
+import orjson
 import structlog
 from structlog.types import EventDict, Processor
 
 from storefront.core.context import current_request_id
+
+LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
 
 def _add_request_id(_: Any, __: str, event_dict: EventDict) -> EventDict:
@@ -23,7 +28,42 @@ def _add_request_id(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
+class _NamedLogger:
+    """Writes rendered lines to a stream; carries the name ``add_logger_name`` reads."""
+
+    def __init__(self, stream: TextIO, name: str) -> None:
+        self._stream = stream
+        self.name = name
+
+    def msg(self, message: str) -> None:
+        self._stream.write(message + "\n")
+        self._stream.flush()
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+class _Factory:
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def __call__(self, *args: Any) -> _NamedLogger:
+        return _NamedLogger(self._stream, str(args[0]) if args else "storefront")
+
+
+def _orjson(value: Any, **kwargs: Any) -> str:
+    return orjson.dumps(value, **kwargs).decode()
+
+
+def _renderer(fmt: str) -> list[Processor]:
+    if fmt == "json":
+        return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_orjson)]
+    return [
+        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
+    ]
+
+
+def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO | None = None) -> None:
+    stream = stream or sys.stderr
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
@@ -31,27 +71,18 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    # The chain above is the same in every format (loggers cache it on first use);
-    # only the handler's formatter differs, so the format can change at run time.
-    rendering: list[Processor]
-    if fmt == "json":
-        rendering = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
-    else:
-        rendering = [
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
-        ]
-
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        processors=[*shared, *_renderer(fmt)],
+        wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
+        logger_factory=_Factory(stream),
+        # Not cached: tests and the CLI reconfigure; the lookup costs a dict access.
+        cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(fmt)],
         )
     )
     root = logging.getLogger()
@@ -59,6 +90,6 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root.setLevel(level)
     # Our own middleware writes one line per request; uvicorn's would be a duplicate.
     logging.getLogger("uvicorn.access").disabled = True
-    for name in ("uvicorn", "uvicorn.error"):
+    for name in ("uvicorn", "uvicorn.error", "granian", "_granian"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -71,7 +71,7 @@ class PageParams(BaseModel):
     offset: int | None
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From the previous page.")] = None,
     offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Random access; not with `cursor`.")] = None,

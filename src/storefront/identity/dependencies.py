@@ -21,7 +21,7 @@ from storefront.identity.users import UserService
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     # Behind a proxy the server (uvicorn --proxy-headers with FORWARDED_ALLOW_IPS)
     # has already put the real client here.
     return request.client.host if request.client else "unknown"
@@ -30,7 +30,7 @@ def client_address(request: Request) -> str:
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-def get_auth_service(state: StateDep, session: SessionDep) -> AuthService:
+async def get_auth_service(state: StateDep, session: SessionDep) -> AuthService:
     return AuthService(
         users=UserRepository(session),
         refresh_tokens=RefreshTokenRepository(session),
@@ -45,7 +45,7 @@ def get_auth_service(state: StateDep, session: SessionDep) -> AuthService:
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-def get_user_service(state: StateDep, session: SessionDep) -> UserService:
+async def get_user_service(state: StateDep, session: SessionDep) -> UserService:
     sessions = LoginSessions(RefreshTokenRepository(session), state.tokens, revocation_store(state.redis, session))
     return UserService(UserRepository(session), state.hasher, sessions, LoginThrottle(state.limiter, state.settings))
 
@@ -53,7 +53,7 @@ def get_user_service(state: StateDep, session: SessionDep) -> UserService:
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 
-def get_api_token_service(session: SessionDep) -> ApiTokenService:
+async def get_api_token_service(session: SessionDep) -> ApiTokenService:
     return ApiTokenService(ApiTokenRepository(session))
 
 
@@ -81,14 +81,14 @@ async def get_principal(token: Annotated[str | None, Depends(oauth2_scheme)], st
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def get_current_user(principal: CurrentPrincipal) -> User:
+async def get_current_user(principal: CurrentPrincipal) -> User:
     return principal.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_admin_user(user: CurrentUser) -> User:
+async def get_admin_user(user: CurrentUser) -> User:
     if user.role != Role.ADMIN:
         raise Forbidden("This action needs the admin role")
     return user

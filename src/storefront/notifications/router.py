@@ -18,7 +18,7 @@ from storefront.notifications.service import NotificationService, channel
 router = APIRouter(prefix=f"{API_PREFIX}/notifications", tags=["notifications"])
 
 
-def get_service(session: SessionDep, state: StateDep) -> NotificationService:
+async def get_service(session: SessionDep, state: StateDep) -> NotificationService:
     return NotificationService(session, state.events)
 
 

@@ -33,7 +33,7 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def get_order_service(state: StateDep) -> OrderService:
+async def get_order_service(state: StateDep) -> OrderService:
     from datetime import timedelta
 
     return OrderService(
@@ -45,7 +45,7 @@ def get_order_service(state: StateDep) -> OrderService:
     )
 
 
-def get_order_queries(session: SessionDep, state: StateDep) -> OrderQueries:
+async def get_order_queries(session: SessionDep, state: StateDep) -> OrderQueries:
     return OrderQueries(session, CatalogCache(state.cache))
 
 
