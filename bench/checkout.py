@@ -18,6 +18,7 @@ HOT_PRODUCTS = 1000  # orders spread over this many products: contention without
 
 @dataclass(frozen=True)
 class CheckoutSetup:
+    email: str
     token: str
     low: int
     high: int
@@ -55,7 +56,7 @@ def prepare(port: int, psql: Any, database: str, low: int) -> CheckoutSetup:
     high = low + HOT_PRODUCTS - 1
     psql(database, f"UPDATE products SET stock = 1000000, archived_at = NULL WHERE id BETWEEN {low} AND {high}")
     stock = int(psql(database, f"SELECT sum(stock) FROM products WHERE id BETWEEN {low} AND {high}"))
-    return CheckoutSetup(created["token"], low, high, stock)
+    return CheckoutSetup(email, created["token"], low, high, stock)
 
 
 def wrk_script(setup: CheckoutSetup, workdir: Path) -> Path:
@@ -80,16 +81,21 @@ end
 
 
 def check_no_oversell(setup: CheckoutSetup, psql: Any, database: str) -> dict[str, int]:
-    """Stock taken must equal units ordered, and no stock may be negative."""
-    stock_after = int(psql(database, f"SELECT sum(stock) FROM products WHERE id BETWEEN {setup.low} AND {setup.high}"))
-    negative = int(psql(database, "SELECT count(*) FROM products WHERE stock < 0"))
-    ordered = int(
-        psql(
-            database,
-            "SELECT coalesce(sum(quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id "
-            f"WHERE o.status = 'placed' AND l.product_id BETWEEN {setup.low} AND {setup.high}",
-        )
+    """Stock taken must equal units ordered, and no stock may be negative.
+
+    One statement, so one snapshot: requests still finishing when wrk stops commit
+    their order and its stock change together, on one side of it or the other.
+    """
+    row = psql(
+        database,
+        f"""SELECT
+            (SELECT sum(stock) FROM products WHERE id BETWEEN {setup.low} AND {setup.high}),
+            (SELECT coalesce(sum(l.quantity), 0) FROM order_lines l
+                JOIN orders o ON o.id = l.order_id JOIN users u ON u.id = o.user_id
+                WHERE u.email = '{setup.email}'),
+            (SELECT count(*) FROM products WHERE stock < 0)""",
     )
+    stock_after, ordered, negative = (int(value) for value in row.split("|"))
     taken = setup.stock_before - stock_after
     if negative or taken != ordered:
         raise BenchError(f"oversell check failed: taken {taken}, ordered {ordered}, negative stock rows {negative}")
