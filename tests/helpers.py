@@ -3,17 +3,43 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storefront.core.state import AppState
 from storefront.identity.repository import UserRepository
 from storefront.identity.users import bootstrap_admin
 
 PASSWORD = "correct horse battery"
+
+
+def failing_commits(connection: AsyncConnection, when: Callable[[Session], bool]) -> async_sessionmaker[AsyncSession]:
+    """A session factory (inside the test's transaction) whose COMMIT fails when ``when``
+    says so, as if the database went away at that moment."""
+
+    class FailingCommit(Session):
+        pass
+
+    @event.listens_for(FailingCommit, "before_commit")
+    def _fail(session: Session) -> None:
+        if when(session):
+            raise ConnectionError("database went away during COMMIT")
+
+    return async_sessionmaker(
+        bind=connection,
+        sync_session_class=FailingCommit,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
 _counter = itertools.count()
 
 

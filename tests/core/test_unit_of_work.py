@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
-from sqlalchemy import event, select
-from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storefront.identity.models import User
-from tests.helpers import Api, assert_error, bearer
-
-
-class FailingCommitSession(Session):
-    """A session whose commit fails, as when the database goes away mid-request."""
-
-
-@event.listens_for(FailingCommitSession, "before_commit")
-def _fail(_: Any) -> None:
-    raise ConnectionError("database went away during COMMIT")
+from tests.helpers import Api, assert_error, bearer, failing_commits
 
 
 async def test_a_failing_commit_never_answers_2xx_and_keeps_nothing(
@@ -27,12 +15,7 @@ async def test_a_failing_commit_never_answers_2xx_and_keeps_nothing(
 ) -> None:
     user, tokens = await api.user_tokens()
     healthy = api.state.db.sessionmaker
-    api.state.db.sessionmaker = async_sessionmaker(
-        bind=connection,
-        sync_session_class=FailingCommitSession,
-        expire_on_commit=False,
-        join_transaction_mode="create_savepoint",
-    )
+    api.state.db.sessionmaker = failing_commits(connection, lambda _: True)
     response = await api.client.patch(
         "/api/v1/users/me", json={"name": "Never Saved"}, headers=bearer(tokens["access_token"])
     )

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storefront.catalog.models import Product
 from storefront.core.jobs import Job
 from storefront.orders.models import Order
-from tests.helpers import Api, assert_error
+from tests.helpers import Api, assert_error, failing_commits
 
 
 @pytest.fixture
@@ -228,21 +227,10 @@ async def test_a_failing_commit_leaves_no_order_no_stock_change_no_job(
 
     before = await counts()
 
-    class FailingCommit(Session):
-        pass
-
-    @event.listens_for(FailingCommit, "before_commit")
-    def _fail(session: Session) -> None:
-        # The order row, its lines, the stock update and the jobs are all flushed by now.
-        if any(isinstance(obj, Order) for obj in session.identity_map.values()):
-            raise ConnectionError("lost the database at COMMIT")
-
     healthy = api.state.db.sessionmaker
-    api.state.db.sessionmaker = async_sessionmaker(
-        bind=connection,
-        sync_session_class=FailingCommit,
-        expire_on_commit=False,
-        join_transaction_mode="create_savepoint",
+    # By COMMIT the order row, its lines, the stock update and the jobs are all flushed.
+    api.state.db.sessionmaker = failing_commits(
+        connection, lambda session: any(isinstance(obj, Order) for obj in session.identity_map.values())
     )
     response = await api.order(buyer, (shop["mug"]["id"], 2))
     api.state.db.sessionmaker = healthy

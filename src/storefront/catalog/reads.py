@@ -54,27 +54,25 @@ class ProductReader:
         async with self.db.reader() as connection:
             return list((await connection.execute(statement)).all())
 
-    async def product(self, product_id: int) -> tuple[str, bytes]:
-        cached = await self.cache.product(product_id) if self.cache.enabled else None
+    async def _cached_product(
+        self, cached: bytes | None, statement: AnySelect, missing: int | str
+    ) -> tuple[str, bytes]:
         if cached is None:
-            row = await self._one(repository.product_by_id(product_id))
+            row = await self._one(statement)
             if row is None:
-                raise ProductNotFound(product_id)
+                raise ProductNotFound(missing)
             cached = _encode_product(row)
             if self.cache.enabled:
                 await self.cache.store_product(row.id, row.slug, cached)
         return split_cached(cached)
 
+    async def product(self, product_id: int) -> tuple[str, bytes]:
+        cached = await self.cache.product(product_id) if self.cache.enabled else None
+        return await self._cached_product(cached, repository.product_by_id(product_id), product_id)
+
     async def product_by_slug(self, slug: str) -> tuple[str, bytes]:
         cached = await self.cache.product_by_slug(slug) if self.cache.enabled else None
-        if cached is None:
-            row = await self._one(repository.product_by_slug(slug))
-            if row is None:
-                raise ProductNotFound(slug)
-            cached = _encode_product(row)
-            if self.cache.enabled:
-                await self.cache.store_product(row.id, row.slug, cached)
-        return split_cached(cached)
+        return await self._cached_product(cached, repository.product_by_slug(slug), slug)
 
     def _page(self, rows: list[AnyRow], page: PageParams, scope: str, position: Any) -> bytes:
         items, last = split_page(rows, page.limit, position)

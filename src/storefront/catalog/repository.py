@@ -46,36 +46,29 @@ def product_by_slug(slug: str) -> AnySelect:
     return _product_columns().where(Product.slug == slug)
 
 
-def to_read(row: AnyRow) -> ProductRead:
+def _product_read(source: Any, category: CategoryRead) -> ProductRead:
+    """From a Core row or an ORM product: both expose the product's fields by name."""
     return ProductRead(
-        id=row.id,
-        slug=row.slug,
-        title=row.title,
-        description=row.description,
-        category=CategoryRead(id=row.category_id, name=row.category_name, slug=row.category_slug),
-        price=row.price,
-        stock=row.stock,
-        low_stock_threshold=row.low_stock_threshold,
-        seo_keywords=row.seo_keywords,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=source.id,
+        slug=source.slug,
+        title=source.title,
+        description=source.description,
+        category=category,
+        price=source.price,
+        stock=source.stock,
+        low_stock_threshold=source.low_stock_threshold,
+        seo_keywords=source.seo_keywords,
+        created_at=source.created_at,
+        updated_at=source.updated_at,
     )
+
+
+def to_read(row: AnyRow) -> ProductRead:
+    return _product_read(row, CategoryRead(id=row.category_id, name=row.category_name, slug=row.category_slug))
 
 
 def product_read(product: Product, category: Category) -> ProductRead:
-    return ProductRead(
-        id=product.id,
-        slug=product.slug,
-        title=product.title,
-        description=product.description,
-        category=CategoryRead.model_validate(category),
-        price=product.price,
-        stock=product.stock,
-        low_stock_threshold=product.low_stock_threshold,
-        seo_keywords=product.seo_keywords,
-        created_at=product.created_at,
-        updated_at=product.updated_at,
-    )
+    return _product_read(product, CategoryRead.model_validate(category))
 
 
 def _filtered(statement: AnySelect, filters: ProductFilters) -> AnySelect:
