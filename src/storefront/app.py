@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storefront import __version__
+from storefront.analytics.router import router as analytics_router
 from storefront.catalog.router import categories_router, products_router
 from storefront.config import Settings
 from storefront.core.errors import install_error_handlers
@@ -22,10 +23,13 @@ from storefront.core.logging import configure_logging
 from storefront.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
 from storefront.core.state import AppState
+from storefront.dashboard.router import router as dashboard_router
 from storefront.identity.router import auth_router, users_router
 from storefront.notifications.router import router as notifications_router
 from storefront.orders.router import router as orders_router
+from storefront.reports.router import router as reports_router
 from storefront.runtime import build_runtime
+from storefront.todos.router import router as todos_router
 
 log = structlog.get_logger("storefront.app")
 
@@ -93,6 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders_router)
     app.include_router(notifications_router)
     app.include_router(jobs_router)
+    app.include_router(todos_router)
+    app.include_router(dashboard_router)
+    app.include_router(analytics_router)
+    app.include_router(reports_router)
 
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.

@@ -6,6 +6,7 @@ from storefront.core.models import Base
 from storefront.identity import models as identity_models
 from storefront.notifications import models as notification_models
 from storefront.orders import models as order_models
+from storefront.todos import models as todo_models
 
 metadata = Base.metadata
 
@@ -16,4 +17,5 @@ __all__ = [
     "metadata",
     "notification_models",
     "order_models",
+    "todo_models",
 ]

@@ -64,7 +64,7 @@ async def build_runtime(
     settings: Settings, metrics: Metrics, *, migrate_embedded: bool = True
 ) -> AsyncIterator[AppState]:
     secret = resolve_jwt_secret(settings)
-    db = Database(create_engine(settings))
+    db = Database(create_engine(settings), create_engine(settings, autocommit=True))
     redis = (
         Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5) if settings.redis_url else None
     )

@@ -46,21 +46,19 @@ class ProductReader:
         self.search_backend = search_backend
         self.candidate_limit = candidate_limit
 
-    async def _one(self, statement: AnySelect) -> AnyRow | None:
+    async def _one(self, statement: AnySelect, params: dict[str, Any] | None = None) -> AnyRow | None:
         async with self.db.reader() as connection:
-            return (await connection.execute(statement)).first()
+            return (await connection.execute(statement, params)).first()
 
     async def _all(self, statement: AnySelect) -> list[AnyRow]:
         async with self.db.reader() as connection:
             return list((await connection.execute(statement)).all())
 
-    async def _cached_product(
-        self, cached: bytes | None, statement: AnySelect, missing: int | str
-    ) -> tuple[str, bytes]:
+    async def _cached_product(self, cached: bytes | None, statement: AnySelect, key: int | str) -> tuple[str, bytes]:
         if cached is None:
-            row = await self._one(statement)
+            row = await self._one(statement, {"key": key})
             if row is None:
-                raise ProductNotFound(missing)
+                raise ProductNotFound(key)
             cached = _encode_product(row)
             if self.cache.enabled:
                 await self.cache.store_product(row.id, row.slug, cached)
@@ -68,11 +66,11 @@ class ProductReader:
 
     async def product(self, product_id: int) -> tuple[str, bytes]:
         cached = await self.cache.product(product_id) if self.cache.enabled else None
-        return await self._cached_product(cached, repository.product_by_id(product_id), product_id)
+        return await self._cached_product(cached, repository.PRODUCT_BY_ID, product_id)
 
     async def product_by_slug(self, slug: str) -> tuple[str, bytes]:
         cached = await self.cache.product_by_slug(slug) if self.cache.enabled else None
-        return await self._cached_product(cached, repository.product_by_slug(slug), slug)
+        return await self._cached_product(cached, repository.PRODUCT_BY_SLUG, slug)
 
     def _page(self, rows: list[AnyRow], page: PageParams, scope: str, position: Any) -> bytes:
         items, last = split_page(rows, page.limit, position)

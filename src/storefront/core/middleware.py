@@ -6,9 +6,9 @@ extra tasks and memory streams, which costs throughput on every call.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
@@ -29,7 +29,7 @@ def _request_id(scope: Scope) -> str:
     # Echo a client's id only when it cannot inject anything into logs or headers.
     if incoming and _SAFE_REQUEST_ID.match(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def _route_template(scope: Scope) -> str:
@@ -91,6 +91,17 @@ class RequestContextMiddleware:
             reset_request_id(token)
 
 
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _content_length(scope: Scope) -> int | None:
+    # Straight from the raw header list: this runs on every request.
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 class BodySizeLimitMiddleware:
     """413 for a body over the limit, whether announced by Content-Length or streamed."""
 
@@ -102,9 +113,13 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
             await self._reject(scope, receive, send)
+            return
+        if declared is not None or scope["method"] in _BODYLESS:
+            # Servers enforce a declared length; only chunked bodies need counting.
+            await self.app(scope, receive, send)
             return
 
         received = 0

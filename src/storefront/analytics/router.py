@@ -1,0 +1,24 @@
+"""GET /api/v1/admin/analytics."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from storefront.analytics.service import Analytics
+from storefront.core.deps import API_PREFIX, SessionDep
+from storefront.identity.dependencies import AdminUser
+
+router = APIRouter(prefix=f"{API_PREFIX}/admin/analytics", tags=["admin"])
+
+
+@router.get("", summary="Revenue per day, top products, orders by status, low stock")
+async def analytics(
+    _: AdminUser,
+    session: SessionDep,
+    start: Annotated[date, Query(alias="from", description="First day (UTC), inclusive.")],
+    end: Annotated[date, Query(alias="to", description="Last day (UTC), inclusive.")],
+) -> dict[str, Any]:
+    return await Analytics(session).report(start, end)

@@ -1,0 +1,1 @@
+"""The user dashboard: sections gathered concurrently."""

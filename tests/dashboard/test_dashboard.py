@@ -1,0 +1,99 @@
+"""The dashboard: correct sections, gathered concurrently, partial failure tolerated.
+
+Sections run concurrently on their own connections, so these tests use the app
+on the real engine (committed data, cleaned up) rather than one shared
+transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.dashboard.router import get_dashboard
+from storefront.dashboard.service import SECTIONS, Dashboard, Section
+from tests.helpers import Api
+from tests.orders.test_concurrency import _contended, live  # noqa: F401 - the fixture
+
+DELAY = 0.6
+
+
+def _delayed(section: Section) -> Section:
+    async def slow(session: AsyncSession, user_id: int) -> Any:
+        await asyncio.sleep(DELAY)
+        return await section(session, user_id)
+
+    return slow
+
+
+async def _broken(session: AsyncSession, user_id: int) -> Any:
+    raise RuntimeError("the notifications store is down")
+
+
+@pytest.fixture
+async def shopper(live: Api) -> AsyncIterator[tuple[Api, dict[str, str]]]:  # noqa: F811
+    (product,) = await _contended(live, 20)
+    me = await live.customer()
+    await live.order(me, (product["id"], 2))
+    await live.order(me, (product["id"], 1))
+    await live.client.post("/api/v1/todos", json={"title": "open"}, headers=me)
+    await live.client.post("/api/v1/todos", json={"title": "done", "completed": True}, headers=me)
+    await live.client.post("/api/v1/todos", json={"title": "late", "due_date": "2020-01-01"}, headers=me)
+    yield live, me
+    live.app.dependency_overrides.clear()
+
+
+def _use(api: Api, sections: dict[str, Section], timeout: float = 5.0) -> None:
+    async def dashboard() -> Dashboard:
+        return Dashboard(api.state.db, timeout, sections)
+
+    api.app.dependency_overrides[get_dashboard] = dashboard
+
+
+async def test_sections(shopper: tuple[Api, dict[str, str]]) -> None:
+    api, me = shopper
+    body = (await api.client.get("/api/v1/dashboard", headers=me)).json()
+    assert set(body) == {"user", "recent_orders", "notifications", "todos", "stats", "errors"}
+    assert body["errors"] == {}
+    assert body["user"]["email"].endswith("@example.com")
+    assert len(body["recent_orders"]) == 2
+    assert body["stats"] == {"order_count": 2, "total_spent": "6.00"}
+    assert body["todos"] == {"open": 2, "overdue": 1, "completed": 1}
+    assert body["notifications"]["unread"] == 2
+    assert [item["kind"] for item in body["notifications"]["latest"]] == ["order_placed", "order_placed"]
+
+
+async def test_a_failing_section_is_null_and_named(shopper: tuple[Api, dict[str, str]]) -> None:
+    api, me = shopper
+    _use(api, {**SECTIONS, "notifications": _broken})
+    response = await api.client.get("/api/v1/dashboard", headers=me)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["notifications"] is None
+    assert body["errors"] == {"notifications": "unavailable"}
+    assert body["stats"]["order_count"] == 2
+
+
+async def test_a_slow_section_times_out_alone(shopper: tuple[Api, dict[str, str]]) -> None:
+    api, me = shopper
+    _use(api, {**SECTIONS, "todos": _delayed(SECTIONS["todos"])}, timeout=DELAY / 3)
+    body = (await api.client.get("/api/v1/dashboard", headers=me)).json()
+    assert body["todos"] is None
+    assert body["errors"] == {"todos": "timeout"}
+    assert len(body["recent_orders"]) == 2
+
+
+async def test_sections_run_concurrently(shopper: tuple[Api, dict[str, str]]) -> None:
+    api, me = shopper
+    _use(api, {**SECTIONS, "todos": _delayed(SECTIONS["todos"]), "stats": _delayed(SECTIONS["stats"])})
+    started = time.perf_counter()
+    body = (await api.client.get("/api/v1/dashboard", headers=me)).json()
+    elapsed = time.perf_counter() - started
+    assert body["errors"] == {}
+    assert body["todos"]["open"] == 2
+    # Two sections each sleep DELAY: in sequence that is 2 x DELAY, concurrently about one.
+    assert DELAY <= elapsed < 1.6 * DELAY, elapsed
