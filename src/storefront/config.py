@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     cache_max_entries: int = Field(100_000, ge=100)
 
     # Search: how many matches are ranked at most (keeps common terms fast).
-    search_candidate_limit: int = Field(2000, ge=100, le=100_000)
+    search_candidate_limit: int = Field(500, ge=50, le=100_000)
 
     # Jobs and notifications
     smtp_url: str | None = None

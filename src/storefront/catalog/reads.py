@@ -99,8 +99,19 @@ class ProductReader:
     async def search(self, text: str, filters: ProductFilters, page: PageParams) -> bytes:
         scope = "search"
         after = self.cursors.decode(scope, page.cursor) if page.cursor else None
+        # First pages of searches are cached like listings: popular queries repeat,
+        # and any product write retires them (the listing generation).
+        key = None
+        if self.cache.enabled and after is None and not page.offset:
+            key = await self.cache.listing_key(filters, f"search:{text}", page.limit)
+            cached = await self.cache.listing(key)
+            if cached is not None:
+                return cached
         statement = repository.search(
             self.search_backend, parse(text), filters, page.limit + 1, after, page.offset, self.candidate_limit
         )
         rows = await self._all(statement) if statement is not None else []
-        return self._page(rows, page, scope, lambda row: [row.score, row.id])
+        body = self._page(rows, page, scope, lambda row: [row.score, row.id])
+        if key is not None:
+            await self.cache.store_listing(key, body)
+        return body

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal, or_, select, tuple_
+from sqlalchemy import and_, bindparam, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Category, Product
@@ -121,20 +121,30 @@ def search(
     offset: int | None,
     candidate_limit: int,
 ) -> AnySelect | None:
-    """Best match first, keyset on (score, id); only ``candidate_limit`` matches are ranked."""
+    """Best match first, keyset on (score, id); only ``candidate_limit`` matches are ranked.
+
+    Three layers: the capped candidates with their scores, the page of them in rank
+    order, and only then the product and category columns for that page (joining
+    back every candidate would cost one index probe per candidate).
+    """
     matches = backend.matches(query)
     if matches is None:
         return None
     candidates = _filtered(matches, filters).limit(candidate_limit).subquery("candidates")
-    statement = _product_columns().join(candidates, candidates.c.id == Product.id).add_columns(candidates.c.score)
+    page = select(candidates.c.id, candidates.c.score)
     if after is not None:
         score, last_id = float(after[0]), int(after[1])
-        condition: ColumnElement[bool] = or_(
-            candidates.c.score < score, and_(candidates.c.score == score, Product.id > last_id)
-        )
-        statement = statement.where(condition)
-    statement = statement.order_by(candidates.c.score.desc(), Product.id.asc()).limit(limit)
-    return statement.offset(offset) if offset else statement
+        page = page.where(or_(candidates.c.score < score, and_(candidates.c.score == score, candidates.c.id > last_id)))
+    page = page.order_by(candidates.c.score.desc(), candidates.c.id.asc()).limit(limit)
+    if offset:
+        page = page.offset(offset)
+    top = page.subquery("top")
+    return (
+        _product_columns()
+        .join(top, top.c.id == Product.id)
+        .add_columns(top.c.score)
+        .order_by(top.c.score.desc(), Product.id.asc())
+    )
 
 
 class CatalogRepository:
