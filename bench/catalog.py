@@ -192,6 +192,21 @@ def id_range(database_url: str, sqlite: bool) -> tuple[int, int]:
     return int(low_s), int(high_s)
 
 
+def quiesce(database: str) -> None:
+    """Stop queries a timed-out scenario left running, so the next one starts on an idle database.
+
+    wrk gives up on a request after its timeout, but the server and PostgreSQL keep
+    working on it; without this, one slow contrast scenario would slow the next.
+    """
+    sql = (
+        "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity "
+        f"WHERE datname = '{database}' AND state = 'active' AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + 30
+    while _psql("postgres", sql) != "0" and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 # --- servers --------------------------------------------------------------------------------
 
 
@@ -355,6 +370,7 @@ def measure(opts: Options) -> dict[str, Any]:
     pg_url = prepare_postgres(opts)
     sqlite_url = prepare_sqlite(opts) if opts.sqlite else None
     deep, depth = deep_cursor(pg_url, opts.products, sqlite=False)
+    pg_database = pg_url.rsplit("/", 1)[1]
     sqlite_deep = deep_cursor(sqlite_url, opts.sqlite_products, sqlite=True)[0] if sqlite_url else None
     ranges = {"pg": id_range(pg_url, sqlite=False)}
     if sqlite_url:
@@ -389,6 +405,7 @@ def measure(opts: Options) -> dict[str, Any]:
             for scenario in plan:  # warm caches, connection pools and the database's buffers
                 if opts.warmup:
                     run_wrk(running[scenario.server], scenario.path, opts.warmup, opts, scripts[scenario.name])
+                    quiesce(pg_database)
             for round_no in range(opts.runs):
                 # Rotate the order each round so slow drifts of the machine spread over all scenarios.
                 shift = round_no % len(plan)
@@ -397,6 +414,7 @@ def measure(opts: Options) -> dict[str, Any]:
                         running[scenario.server], scenario.path, opts.duration, opts, scripts[scenario.name]
                     )
                     runs[scenario.name].append((result, cpu))
+                    quiesce(pg_database)
                     errors = result.non_2xx + sum(result.socket_errors.values())
                     print(
                         f"  round {round_no + 1}  {scenario.name:<42} {result.requests_per_sec:>9.0f} rps  "
