@@ -35,6 +35,7 @@ from bench.asgi_servers import (
 )
 
 BENCH_SECRET = "bench-secret-" + "b" * 40
+POOL = 10
 BENCH_REDIS = os.environ.get("STOREFRONT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PG_ADMIN_URL = os.environ.get("STOREFRONT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATA_ROOT = PROJECT_ROOT / "bench" / ".data"
@@ -110,6 +111,9 @@ def base_env(database_url: str, data_dir: Path) -> dict[str, str]:
             "STOREFRONT_JWT_SECRET": BENCH_SECRET,
             "STOREFRONT_DATABASE_URL": database_url,
             "STOREFRONT_DATA_DIR": str(data_dir),
+            # Every server in the run gets 10 connections per pool (the references too),
+            # so that together they stay under PostgreSQL's default max_connections of 100.
+            "STOREFRONT_DB_POOL_SIZE": str(POOL),
         }
     )
     return env

@@ -97,7 +97,7 @@ def f1() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        pool["db"] = await asyncpg.create_pool(_database_url(), min_size=10, max_size=20)
+        pool["db"] = await asyncpg.create_pool(_database_url(), min_size=10, max_size=10)
         yield
         await pool["db"].close()
 
@@ -174,7 +174,7 @@ Db = Annotated[AsyncSession, Depends(get_db)]
 
 def s() -> FastAPI:
     url = _database_url().replace("postgresql://", "postgresql+asyncpg://")
-    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    engine = create_async_engine(url, pool_size=10, max_overflow=0)
     app = FastAPI()
     app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
 
