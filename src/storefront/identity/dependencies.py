@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.deps import SessionDep, StateDep
 from storefront.core.errors import Forbidden, Unauthenticated
+from storefront.core.state import AppState
 from storefront.identity.api_tokens import ApiTokenService
 from storefront.identity.auth import AuthService, LoginThrottle, Principal
 from storefront.identity.models import Role, User
@@ -30,7 +32,7 @@ async def client_address(request: Request) -> str:
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-async def get_auth_service(state: StateDep, session: SessionDep) -> AuthService:
+def auth_service(state: AppState, session: AsyncSession) -> AuthService:
     return AuthService(
         users=UserRepository(session),
         refresh_tokens=RefreshTokenRepository(session),
@@ -40,6 +42,10 @@ async def get_auth_service(state: StateDep, session: SessionDep) -> AuthService:
         revocations=revocation_store(state.redis, session),
         throttle=LoginThrottle(state.limiter, state.settings),
     )
+
+
+async def get_auth_service(state: StateDep, session: SessionDep) -> AuthService:
+    return auth_service(state, session)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
@@ -66,16 +72,7 @@ async def get_principal(token: Annotated[str | None, Depends(oauth2_scheme)], st
     # A read-only session of its own: the endpoint's unit of work (if any) is separate
     # and no transaction is held open while the endpoint runs.
     async with state.db.read_sessionmaker() as session:
-        auth = AuthService(
-            users=UserRepository(session),
-            refresh_tokens=RefreshTokenRepository(session),
-            api_tokens=ApiTokenRepository(session),
-            hasher=state.hasher,
-            tokens=state.tokens,
-            revocations=revocation_store(state.redis, session),
-            throttle=LoginThrottle(state.limiter, state.settings),
-        )
-        return await auth.authenticate(token)
+        return await auth_service(state, session).authenticate(token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
