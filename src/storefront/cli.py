@@ -128,7 +128,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     typer.echo(f"database upgraded to {revision}")
 
 
-def _progress(description: str, total: int | None) -> Any:
+def _progress(description: str) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
@@ -153,7 +153,7 @@ def seed(
         db = Database(create_engine(s))
         try:
             if products:
-                with _progress("products", products) as bar:
+                with _progress("products") as bar:
                     job = bar.add_task("products", total=products)
                     async with db.session_scope() as session:
                         await seed_products(session, products, seed, lambda n: bar.advance(job, n))
@@ -186,7 +186,7 @@ def import_csv(
         db = Database(create_engine(s))
         cache = Cache(s)
         try:
-            with _progress("rows", None) as bar:
+            with _progress("rows") as bar:
                 job = bar.add_task("rows", total=None)
                 async with db.session_scope() as session:
                     return await import_products(session, CatalogCache(cache), path, lambda n: bar.advance(job, n))

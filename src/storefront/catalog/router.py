@@ -23,7 +23,7 @@ from storefront.catalog.schemas import (
 )
 from storefront.core.deps import API_PREFIX, StateDep
 from storefront.core.errors import InvalidInput
-from storefront.core.pagination import Page, PageParamsDep, split_page
+from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.core.schemas import Slug
 from storefront.identity.dependencies import AdminUser
@@ -67,14 +67,9 @@ def _saved_response(saved: SavedProduct, status_code: int = 200) -> Response:
 
 @categories_router.get("", response_model=Page[CategoryRead])
 async def list_categories(service: CategoryServiceDep, page: PageParamsDep, state: StateDep) -> object:
-    after = state.cursors.decode("categories", page.cursor)[0] if page.cursor else None
-    categories, position = split_page(
-        await service.list(after, page.limit + 1, page.offset), page.limit, lambda category: [category.id]
-    )
-    return Page(
-        items=[CategoryRead.model_validate(category) for category in categories],
-        next_cursor=state.cursors.encode("categories", position) if position else None,
-    )
+    after = state.cursors.after_id("categories", page)
+    rows = await service.list(after, page.limit + 1, page.offset)
+    return state.cursors.id_page("categories", rows, page, CategoryRead.model_validate)
 
 
 @categories_router.post("", status_code=status.HTTP_201_CREATED, response_model=CategoryRead)

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storefront.core.db import Database, after_commit
+from storefront.core.errors import Conflict, NotFound
 from storefront.core.models import Base, UTCDateTime, utcnow
 
 log = structlog.get_logger("storefront.jobs")
@@ -263,8 +264,6 @@ class JobAdmin:
         return list((await self.session.scalars(query)).all())
 
     async def retry(self, job_id: int) -> Job:
-        from storefront.core.errors import Conflict, NotFound
-
         job = await self.session.get(Job, job_id)
         if job is None:
             raise NotFound(f"Job {job_id} not found")

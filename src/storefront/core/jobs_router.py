@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from storefront.core.deps import API_PREFIX, SessionDep, StateDep
 from storefront.core.jobs import JobAdmin, JobStatus
-from storefront.core.pagination import Page, PageParamsDep, split_page
+from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import AdminUser
 
@@ -47,14 +47,9 @@ async def list_jobs(
     state: StateDep,
     status: Annotated[JobStatus, Query()] = JobStatus.DEAD,
 ) -> object:
-    before = state.cursors.decode("jobs", page.cursor)[0] if page.cursor else None
-    jobs, position = split_page(
-        await admin.list(status, before, page.limit + 1, page.offset), page.limit, lambda job: [job.id]
-    )
-    return Page(
-        items=[JobRead.model_validate(job) for job in jobs],
-        next_cursor=state.cursors.encode("jobs", position) if position else None,
-    )
+    before = state.cursors.after_id("jobs", page)
+    rows = await admin.list(status, before, page.limit + 1, page.offset)
+    return state.cursors.id_page("jobs", rows, page, JobRead.model_validate)
 
 
 @router.post("/{job_id}/retry", response_model=JobRead, summary="Replay a dead job from its first attempt")

@@ -18,6 +18,7 @@ from storefront.core.errors import BadRequest, InvalidInput
 MAX_OFFSET = 10_000
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class Page(BaseModel, Generic[T]):
@@ -50,6 +51,17 @@ class CursorCodec:
         raw = json.dumps([scope, position], separators=(",", ":"), default=str).encode()
         body = base64.urlsafe_b64encode(raw).rstrip(b"=")
         return f"{body.decode()}.{self._sign(body)}"
+
+    def after_id(self, scope: str, page: PageParams) -> int | None:
+        """The id a page by id starts after (None for the first page)."""
+        return int(self.decode(scope, page.cursor)[0]) if page.cursor else None
+
+    def id_page(self, scope: str, rows: Sequence[Any], page: PageParams, convert: Callable[[Any], U]) -> Page[U]:
+        """The page from up to ``limit + 1`` rows ordered by id, with the cursor to the next."""
+        items, position = split_page(rows, page.limit, lambda row: [row.id])
+        return Page(
+            items=[convert(row) for row in items], next_cursor=self.encode(scope, position) if position else None
+        )
 
     def decode(self, scope: str, cursor: str) -> list[Any]:
         body, _, signature = cursor.partition(".")

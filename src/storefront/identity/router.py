@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from storefront.core.deps import API_PREFIX, StateDep
-from storefront.core.pagination import Page, PageParamsDep, split_page
+from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import (
     AdminUser,
@@ -99,14 +99,9 @@ async def update_me(
 
 @users_router.get("", response_model=Page[UserAdminRead], summary="List users (admin)")
 async def list_users(_: AdminUser, service: UserServiceDep, page: PageParamsDep, state: StateDep) -> object:
-    after = state.cursors.decode("users", page.cursor)[0] if page.cursor else None
-    users, position = split_page(
-        await service.list_users(after, page.limit + 1, page.offset), page.limit, lambda user: [user.id]
-    )
-    return Page(
-        items=[UserAdminRead.model_validate(user) for user in users],
-        next_cursor=state.cursors.encode("users", position) if position else None,
-    )
+    after = state.cursors.after_id("users", page)
+    rows = await service.list_users(after, page.limit + 1, page.offset)
+    return state.cursors.id_page("users", rows, page, UserAdminRead.model_validate)
 
 
 @users_router.patch("/{user_id}", response_model=UserAdminRead, summary="Change a user's role or status (admin)")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from storefront.core.deps import API_PREFIX, SessionDep, StateDep
-from storefront.core.pagination import Page, PageParamsDep, split_page
+from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import CurrentUser
 from storefront.notifications.schemas import NotificationRead
@@ -33,13 +33,9 @@ async def list_notifications(
     state: StateDep,
     unread: Annotated[bool | None, Query(description="true: only unread; false: only read.")] = None,
 ) -> object:
-    before = state.cursors.decode("notifications", page.cursor)[0] if page.cursor else None
+    before = state.cursors.after_id("notifications", page)
     rows = await service.list(user.id, unread, before, page.limit + 1)
-    items, position = split_page(rows, page.limit, lambda row: [row.id])
-    return Page(
-        items=[NotificationRead.model_validate(item) for item in items],
-        next_cursor=state.cursors.encode("notifications", position) if position else None,
-    )
+    return state.cursors.id_page("notifications", rows, page, NotificationRead.model_validate)
 
 
 @router.post("/read-all", status_code=status.HTTP_204_NO_CONTENT)

@@ -77,11 +77,3 @@ class NotificationService:
             .where(Notification.user_id == user_id, Notification.read_at.is_(None))
             .values(read_at=datetime.now(UTC))
         )
-
-    async def unread_count(self, user_id: int) -> int:
-        from sqlalchemy import func
-
-        count = await self.session.scalar(
-            select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        )
-        return count or 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from storefront.catalog.cache import CatalogCache
 from storefront.core.deps import API_PREFIX, SessionDep, StateDep
-from storefront.core.pagination import Page, PageParamsDep, split_page
+from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import MAX_ID, ResourceId
 from storefront.identity.dependencies import AdminUser, CurrentUser
 from storefront.identity.models import Role
@@ -34,8 +35,6 @@ IdempotencyKeyHeader = Annotated[
 
 
 async def get_order_service(state: StateDep) -> OrderService:
-    from datetime import timedelta
-
     return OrderService(
         state.db,
         state.jobs.queue,
@@ -79,13 +78,9 @@ async def list_orders(
     order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
 ) -> object:
     owner = user_id if user.role == Role.ADMIN else user.id
-    before = state.cursors.decode("orders", page.cursor)[0] if page.cursor else None
+    before = state.cursors.after_id("orders", page)
     rows = await queries.list(owner, order_status, before, page.limit + 1, page.offset)
-    items, position = split_page(rows, page.limit, lambda order: [order.id])
-    return Page(
-        items=[order_read(order) for order in items],
-        next_cursor=state.cursors.encode("orders", position) if position else None,
-    )
+    return state.cursors.id_page("orders", rows, page, order_read)
 
 
 def _owner_scope(user: CurrentUser) -> int | None:

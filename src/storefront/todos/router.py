@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from storefront.core.deps import API_PREFIX, SessionDep, StateDep
-from storefront.core.pagination import Page, PageParamsDep, split_page
+from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import CurrentUser
 from storefront.todos.schemas import TodoCreate, TodoFilters, TodoRead, TodoUpdate
@@ -37,13 +37,9 @@ FiltersDep = Annotated[TodoFilters, Depends(get_filters)]
 async def list_todos(
     user: CurrentUser, service: ServiceDep, filters: FiltersDep, page: PageParamsDep, state: StateDep
 ) -> object:
-    before = state.cursors.decode("todos", page.cursor)[0] if page.cursor else None
+    before = state.cursors.after_id("todos", page)
     rows = await service.list(user.id, filters, before, page.limit + 1, page.offset)
-    items, position = split_page(rows, page.limit, lambda todo: [todo.id])
-    return Page(
-        items=[TodoRead.model_validate(todo) for todo in items],
-        next_cursor=state.cursors.encode("todos", position) if position else None,
-    )
+    return state.cursors.id_page("todos", rows, page, TodoRead.model_validate)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TodoRead)
