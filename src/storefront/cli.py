@@ -138,6 +138,7 @@ def _progress(description: str) -> Any:
 def seed(
     products: Annotated[int, typer.Option(help="Products to add.", min=0)] = 0,
     users: Annotated[int, typer.Option(help="Customer accounts to add.", min=0)] = 0,
+    orders: Annotated[int, typer.Option(help="Orders (past, from existing customers and products) to add.", min=0)] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 42,
 ) -> None:
     """Add deterministic demo data (products after those already there)."""
@@ -147,6 +148,7 @@ def seed(
         from storefront.catalog.seed import seed_products
         from storefront.core.db import Database, create_engine
         from storefront.identity.seed import seed_users
+        from storefront.orders.seed import seed_orders
 
         if s.should_auto_migrate:
             await _upgrade(s)
@@ -161,10 +163,20 @@ def seed(
                 async with db.session_scope() as session:
                     password = await seed_users(session, users, seed, s)
                 typer.echo(f"added {users} customers (customer-<seed>-<n>@example.com), password: {password}")
+            if orders:
+                with _progress("orders") as bar:
+                    job = bar.add_task("orders", total=orders)
+                    async with db.session_scope() as session:
+                        await seed_orders(session, orders, seed, lambda n: bar.advance(job, n))
         finally:
             await db.dispose()
 
-    run_db_task(settings, task)
+    from storefront.core.errors import AppError
+
+    try:
+        run_db_task(settings, task)
+    except AppError as exc:
+        _fail(exc.message)
     typer.echo("done")
 
 
