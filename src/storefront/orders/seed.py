@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Product
@@ -94,6 +94,7 @@ async def _sources(session: AsyncSession, seed: int) -> tuple[list[int], list[Po
 
 
 ORDER_COLUMNS = ["id", "user_id", "status", "total_cents", "created_at", "updated_at"]
+ORDERS, ORDER_LINES = cast(Table, Order.__table__), cast(Table, OrderLine.__table__)
 LINE_COLUMNS = ["id", "order_id", "product_id", "title", "unit_price_cents", "quantity", "line_total_cents"]
 
 
@@ -118,8 +119,8 @@ async def _copy(session: AsyncSession, orders: list[tuple[Any, ...]], lines: lis
 
 async def _insert(session: AsyncSession, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> None:
     # Core inserts with the table's column names (the ORM attributes carry the cents conversion).
-    await session.execute(insert(Order.__table__), [dict(zip(ORDER_COLUMNS, row, strict=True)) for row in orders])
-    await session.execute(insert(OrderLine.__table__), [dict(zip(LINE_COLUMNS, row, strict=True)) for row in lines])
+    await session.execute(insert(ORDERS), [dict(zip(ORDER_COLUMNS, row, strict=True)) for row in orders])
+    await session.execute(insert(ORDER_LINES), [dict(zip(LINE_COLUMNS, row, strict=True)) for row in lines])
 
 
 async def seed_orders(
