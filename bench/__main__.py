@@ -1,17 +1,19 @@
-"""`./dev bench [catalog|servers] [options]`: the benchmarks (see docs/performance.md)."""
+"""`./dev bench [catalog|servers|reports] [options]`: the benchmarks (see docs/performance.md)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bench.asgi_servers import PROJECT_ROOT, BenchError
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./dev bench", description=__doc__)
-    parser.add_argument("suite", nargs="?", default="catalog", choices=["catalog", "servers"])
+    parser.add_argument("suite", nargs="?", default="catalog", choices=["catalog", "servers", "reports"])
     parser.add_argument("--products", type=int, default=100_000, help="PostgreSQL catalog size (default 100,000)")
+    parser.add_argument("--orders", type=int, default=1_000_000, help="reports: orders (and products) to seed")
     parser.add_argument("--sqlite-products", type=int, default=100_000, help="SQLite catalog size")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite scenarios")
     parser.add_argument("--runs", type=int, default=3)
@@ -29,10 +31,13 @@ def main(argv: list[str]) -> int:
     if rest:
         parser.error(f"unknown arguments: {' '.join(rest)}")
 
-    from bench import catalog
-
     smoke = args.smoke
     results = PROJECT_ROOT / "bench" / "results"
+    if args.suite == "reports":
+        return _reports(args, results)
+
+    from bench import catalog
+
     options = catalog.Options(
         products=2_000 if smoke else args.products,
         sqlite_products=2_000 if smoke else args.sqlite_products,
@@ -49,6 +54,25 @@ def main(argv: list[str]) -> int:
     )
     try:
         return catalog.run(options)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+
+
+def _reports(args: argparse.Namespace, results: Path) -> int:
+    from bench import reports
+
+    size = 2_000 if args.smoke else args.orders
+    options = reports.Options(
+        orders=size,
+        products=size,
+        runs=1 if args.smoke else args.runs,
+        fresh=args.fresh,
+        output=results / ("reports-smoke.json" if args.smoke else "reports.json"),
+        docs=None if args.smoke else PROJECT_ROOT / "docs" / "performance.md",
+    )
+    try:
+        return reports.run(options)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1

@@ -540,9 +540,9 @@ def render_checkout(result: dict[str, Any]) -> str:
     )
 
 
-def update_docs(path: Path, table: str, products: int) -> None:
-    # One section per catalog size, so the default and the large run both stay on record.
-    begin, end = f"<!-- bench:catalog:{products}:begin -->", f"<!-- bench:catalog:{products}:end -->"
+def update_docs(path: Path, table: str, size: int, section: str = "catalog") -> None:
+    # One section per suite and size, so the default and the large runs all stay on record.
+    begin, end = f"<!-- bench:{section}:{size}:begin -->", f"<!-- bench:{section}:{size}:end -->"
     text = path.read_text() if path.exists() else f"# Performance\n\n{begin}\n{end}\n"
     if begin not in text:
         text += f"\n{begin}\n{end}\n"
