@@ -1,0 +1,41 @@
+"""Read-only context an agent can attach: the category list, and a product by slug."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+
+from storefront.catalog.cache import CatalogCache
+from storefront.catalog.categories import CategoryService
+from storefront.catalog.schemas import CategoryRead
+from storefront.core.errors import AppError, NotFound
+from storefront.core.state import AppState
+from storefront.mcp.catalog_tools import product_reader
+
+JSON = "application/json"
+# Enough for any real catalog's category list in one read; list_categories pages.
+MAX_CATEGORIES = 1000
+
+
+def register_resources(server: MCPServer[Any], state: AppState) -> None:
+    @server.resource("storefront://categories", name="categories", mime_type=JSON)
+    async def categories() -> str:
+        """Every category of the catalog: id, name, slug (JSON)."""
+        async with state.db.session_scope() as session:
+            rows = await CategoryService(session, CatalogCache(state.cache)).list(None, MAX_CATEGORIES, None)
+            items = [CategoryRead.model_validate(row).model_dump(mode="json") for row in rows]
+        return json.dumps(items)
+
+    @server.resource("storefront://products/{slug}", name="product", mime_type=JSON)
+    async def product(slug: str) -> str:
+        """One product by its slug, as the API returns it (JSON)."""
+        try:
+            _, body = await product_reader(state).product_by_slug(slug)
+        except NotFound as exc:
+            raise ResourceNotFoundError(f"{exc.code}: {exc.message}") from exc
+        except AppError as exc:
+            raise ResourceError(f"{exc.code}: {exc.message}") from exc
+        return body.decode()
