@@ -13,6 +13,9 @@ from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storefront import __version__
+from storefront.ai.breaker import CircuitState
+from storefront.ai.metrics import AiCollector, AiMetrics
+from storefront.ai.router import router as ai_router
 from storefront.analytics.router import router as analytics_router
 from storefront.catalog.router import categories_router, products_router
 from storefront.config import Settings
@@ -72,6 +75,11 @@ def _queue_depth(app: FastAPI) -> dict[str, float]:
     return {"jobs": float(state.jobs.sweeper.depth)} if state is not None else {}
 
 
+def _ai_metrics(app: FastAPI) -> tuple[AiMetrics, dict[str, CircuitState]] | None:
+    state: AppState | None = getattr(app.state, "storefront", None)
+    return (state.ai.metrics, state.ai.circuits()) if state is not None else None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.resolved_log_format)
@@ -87,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     metrics.add_gauges("db_pool_connections", "Database pool connections by state.", lambda: _pool_gauges(app))
     metrics.add_gauges("job_queue_depth", "Jobs pending or running, as of the last sweep.", lambda: _queue_depth(app))
+    metrics.registry.register(AiCollector(lambda: _ai_metrics(app)))
 
     install_error_handlers(app)
     app.include_router(health_router)
@@ -101,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard_router)
     app.include_router(analytics_router)
     app.include_router(reports_router)
+    app.include_router(ai_router)
 
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.

@@ -15,6 +15,8 @@ from storefront.config import ConfigError, Settings
 app = typer.Typer(help="Storefront: an async storefront API.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+ai_app = typer.Typer(help="AI product content (docs/ai.md).", no_args_is_help=True)
+app.add_typer(ai_app, name="ai")
 
 T = TypeVar("T")
 
@@ -268,6 +270,38 @@ def create_admin(
 
     email_out, created = run_db_task(settings, task)
     typer.echo(f"created admin {email_out}" if created else f"promoted {email_out} to admin")
+
+
+@ai_app.command("fill")
+def ai_fill(
+    concurrency: Annotated[int, typer.Option(help="Products generated at once.", min=1, max=64)] = 4,
+) -> None:
+    """Write the description and keywords of every product missing them (exit 1 if any failed)."""
+    settings = load_settings()
+
+    async def task(s: Settings) -> Any:
+        from storefront.ai.fill import count_missing, fill_missing
+        from storefront.ai.service import ContentService
+        from storefront.catalog.cache import CatalogCache
+        from storefront.core.observability import Metrics
+        from storefront.runtime import build_runtime
+
+        async with build_runtime(s, Metrics()) as state:
+            total = await count_missing(state.db)
+            service = ContentService(state.db, state.ai, CatalogCache(state.cache))
+            with _progress("products") as bar:
+                job = bar.add_task("products", total=total)
+                return await fill_missing(state.db, service, concurrency, lambda: bar.advance(job))
+
+    report = run_db_task(settings, task)
+    by_provider = ", ".join(f"{name}: {count}" for name, count in sorted(report.providers.items())) or "none"
+    typer.echo(f"filled {report.filled} products ({by_provider}), {len(report.failed)} failed")
+    if report.budget_spent:
+        typer.secho("stopped: the daily AI token budget is spent", fg=typer.colors.YELLOW, err=True)
+    if report.failed:
+        typer.secho(f"failed product ids: {report.failed[:20]}", fg=typer.colors.YELLOW, err=True)
+    if report.failed or report.budget_spent:
+        raise typer.Exit(1)
 
 
 def main() -> None:

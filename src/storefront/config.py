@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
+# What AI_MODELS may name (docs/ai.md); `local` is the offline generator.
+AI_PROVIDERS = ("google-gla", "openai", "anthropic", "bedrock", "local")
 
 
 class ConfigError(Exception):
@@ -96,19 +98,48 @@ class Settings(BaseSettings):
     # Reports: rows fetched per query while streaming a CSV.
     report_batch_size: int = Field(2000, ge=10, le=50_000)
 
+    # AI content (docs/ai.md): an ordered chain of "provider:model"; the offline
+    # generator `local` ends it unless AI_LOCAL_ENABLED is false.
+    ai_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ai_openai_base_url: str | None = None
+    ai_local_enabled: bool = True
+    # One attempt at one provider; then the time one provider may take, retries included.
+    ai_timeout_seconds: float = Field(15.0, gt=0)
+    ai_request_budget_seconds: float = Field(20.0, gt=0)
+    ai_job_budget_seconds: float = Field(120.0, gt=0)
+    ai_max_attempts: int = Field(3, ge=1, le=10)
+    ai_backoff_base_seconds: float = Field(0.5, gt=0)
+    # Circuit breaker per provider: open after this many failures in a row, probe after the cool-down.
+    ai_breaker_threshold: int = Field(5, ge=1)
+    ai_breaker_cooldown_seconds: float = Field(30.0, gt=0)
+    ai_concurrency: int = Field(4, ge=1)
+    # Tokens (in + out) all remote providers may spend per UTC day; 0: no limit.
+    ai_daily_token_budget: int = Field(0, ge=0)
+
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] | None = None
     health_check_timeout_seconds: float = Field(2.0, gt=0)
 
-    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", "ai_models", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("database_url", "redis_url", "jwt_secret", "smtp_url", mode="before")
+    @field_validator("ai_models")
+    @classmethod
+    def _known_ai_providers(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            provider, _, model = entry.partition(":")
+            if provider not in AI_PROVIDERS:
+                raise ValueError(f"unknown provider {provider!r} in {entry!r}; known: {', '.join(AI_PROVIDERS)}")
+            if provider != "local" and not model:
+                raise ValueError(f"{entry!r} needs a model: {provider}:<model name>")
+        return value
+
+    @field_validator("database_url", "redis_url", "jwt_secret", "smtp_url", "ai_openai_base_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

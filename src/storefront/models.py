@@ -1,5 +1,6 @@
 """Every table, gathered in one metadata for Alembic and the tests."""
 
+from storefront.ai import models as ai_models
 from storefront.catalog import models as catalog_models
 from storefront.core import jobs as job_models
 from storefront.core.models import Base
@@ -11,6 +12,7 @@ from storefront.todos import models as todo_models
 metadata = Base.metadata
 
 __all__ = [
+    "ai_models",
     "catalog_models",
     "identity_models",
     "job_models",

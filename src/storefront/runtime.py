@@ -16,6 +16,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from taskiq import AsyncBroker
 
+from storefront.ai.chain import ContentChain, build_chain
+from storefront.ai.tasks import ai_handlers
 from storefront.config import Settings, resolve_jwt_secret
 from storefront.core import migrate
 from storefront.core.cache import Cache
@@ -44,8 +46,11 @@ class JobSystem:
     runs_in_process: bool
 
 
-def _jobs(settings: Settings, db: Database, mailer: Mailer, events: EventBus) -> JobSystem:
+def _jobs(
+    settings: Settings, db: Database, mailer: Mailer, events: EventBus, ai: ContentChain, cache: Cache
+) -> JobSystem:
     handlers = order_handlers(mailer, events, settings.mail_from, settings.job_lease_seconds)
+    handlers |= ai_handlers(ai, cache)
     runner = JobRunner(db, handlers, lease=settings.job_lease_seconds, retry_base=settings.job_retry_base_seconds)
     broker = build_broker(settings)
     dispatcher = TaskiqDispatcher(broker, runner)
@@ -71,7 +76,8 @@ async def build_runtime(
     cache = Cache(settings)
     events: EventBus = RedisEventBus(redis) if redis is not None else LocalEventBus()
     mailer = build_mailer(settings.smtp_url, settings.data_dir)
-    jobs = _jobs(settings, db, mailer, events)
+    ai = build_chain(settings, redis)
+    jobs = _jobs(settings, db, mailer, events, ai, cache)
     try:
         if migrate_embedded and settings.should_auto_migrate:
             await migrate.upgrade(db.engine)
@@ -94,10 +100,12 @@ async def build_runtime(
             events=events,
             mailer=mailer,
             jobs=jobs,
+            ai=ai,
         )
     finally:
         with contextlib.suppress(OSError, RedisError):
             await jobs.broker.shutdown()
+        await ai.aclose()
         await cache.close()
         if redis is not None:
             await redis.aclose()

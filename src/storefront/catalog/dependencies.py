@@ -25,7 +25,7 @@ async def get_reader(state: StateDep) -> ProductReader:
 
 
 async def get_product_service(state: StateDep, session: SessionDep) -> ProductService:
-    return ProductService(session, CatalogCache(state.cache))
+    return ProductService(session, CatalogCache(state.cache), state.jobs.queue)
 
 
 async def get_category_service(state: StateDep, session: SessionDep) -> CategoryService:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from storefront.ai.names import GENERATE_CONTENT_JOB
 from storefront.catalog.cache import CatalogCache, etag
 from storefront.catalog.errors import ProductNotFound, SlugTaken, UnknownCategory
 from storefront.catalog.models import Category, Product
@@ -16,7 +17,8 @@ from storefront.catalog.repository import CatalogRepository, product_read
 from storefront.catalog.schemas import ProductCreate, ProductPatch, ProductRead, ProductReplace
 from storefront.catalog.slugs import slug_from
 from storefront.core.db import after_commit
-from storefront.core.errors import PreconditionFailed
+from storefront.core.errors import InvalidInput, PreconditionFailed
+from storefront.core.jobs import JobQueue
 
 
 def matches_if_match(if_match: str | None, current: str) -> bool:
@@ -35,10 +37,12 @@ class SavedProduct:
 
 
 class ProductService:
-    def __init__(self, session: AsyncSession, cache: CatalogCache) -> None:
+    def __init__(self, session: AsyncSession, cache: CatalogCache, jobs: JobQueue | None = None) -> None:
         self.session = session
         self.repository = CatalogRepository(session)
         self.cache = cache
+        # Where `generate_content` sends its job; without a queue, asking for it is refused.
+        self.jobs = jobs
 
     async def _category_id(self, slug: str) -> int:
         category = await self.repository.category_by_slug(slug)
@@ -74,7 +78,15 @@ class ProductService:
         except IntegrityError as exc:  # a concurrent create took the slug first
             raise SlugTaken("product", product.slug) from exc
         self._forget_after_commit((product.id, product.slug))
+        if data.generate_content:
+            self._enqueue_content(product.id)
         return await self._saved(product)
+
+    def _enqueue_content(self, product_id: int) -> None:
+        if self.jobs is None:
+            raise InvalidInput("generate_content", "content generation is not available here")
+        # The job row joins this unit of work: it exists exactly when the product does.
+        self.jobs.enqueue(self.session, GENERATE_CONTENT_JOB, {"product_id": product_id}, max_attempts=5)
 
     async def _for_update(self, product_id: int, if_match: str | None) -> Product:
         product = await self.repository.product(product_id)

@@ -18,6 +18,7 @@ from storefront.core.ratelimit import RateLimiter
 from storefront.core.security import PasswordHasher, TokenCodec
 
 if TYPE_CHECKING:
+    from storefront.ai.chain import ContentChain
     from storefront.runtime import JobSystem
 
 
@@ -35,3 +36,4 @@ class AppState:
     events: EventBus
     mailer: Mailer
     jobs: JobSystem
+    ai: ContentChain

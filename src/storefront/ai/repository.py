@@ -1,0 +1,50 @@
+"""Queries of AI content: the generation cache and the products still missing content. No commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.ai.content import GeneratedContent
+from storefront.ai.models import GeneratedContentRecord
+from storefront.catalog.models import Product
+
+
+class ContentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def cached(self, input_hash: str) -> GeneratedContentRecord | None:
+        return await self.session.get(GeneratedContentRecord, input_hash)
+
+    async def remember(
+        self, input_hash: str, provider: str, content: GeneratedContent, input_tokens: int, output_tokens: int
+    ) -> None:
+        if await self.cached(input_hash) is not None:
+            return
+        record = GeneratedContentRecord(
+            input_hash=input_hash,
+            provider=provider,
+            description=content.description,
+            seo_keywords=content.seo_keywords,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(record)
+        except IntegrityError:
+            pass  # a concurrent run stored the same input first; its answer is as good
+
+    async def products_after(self, after_id: int, limit: int) -> Sequence[tuple[int, str, list[str]]]:
+        """Live products by id (keyset), with what the caller needs to see if content is missing."""
+        rows = await self.session.execute(
+            select(Product.id, Product.description, Product.seo_keywords)
+            .where(Product.id > after_id, Product.archived_at.is_(None))
+            .order_by(Product.id)
+            .limit(limit)
+        )
+        return [(row.id, row.description, row.seo_keywords) for row in rows]
