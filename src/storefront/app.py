@@ -28,6 +28,7 @@ from storefront.core.observability import Metrics
 from storefront.core.state import AppState
 from storefront.dashboard.router import router as dashboard_router
 from storefront.identity.router import auth_router, users_router
+from storefront.mcp.http import McpEndpoint
 from storefront.notifications.router import router as notifications_router
 from storefront.orders.router import router as orders_router
 from storefront.reports.router import router as reports_router
@@ -40,7 +41,7 @@ log = structlog.get_logger("storefront.app")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    async with build_runtime(settings, app.state.metrics) as state:
+    async with build_runtime(settings, app.state.metrics) as state, app.state.mcp.running(state):
         app.state.storefront = state
         jobs = state.jobs
         sweeper = None
@@ -111,6 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(reports_router)
     app.include_router(ai_router)
+    # The Model Context Protocol for AI agents (docs/mcp.md): same services, same tokens.
+    app.state.mcp = McpEndpoint()
+    app.add_route("/mcp", app.state.mcp, include_in_schema=False)
 
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.

@@ -235,6 +235,27 @@ def worker() -> None:
     run_db_task(settings, task)
 
 
+@app.command("mcp")
+def mcp() -> None:
+    """Serve the MCP tools over stdio for a local AI agent, as the owner of STOREFRONT_MCP_TOKEN."""
+    from storefront.core.errors import Unauthenticated
+
+    settings = load_settings()
+    if settings.mcp_token is None or not settings.mcp_token.get_secret_value().strip():
+        _fail("set STOREFRONT_MCP_TOKEN to an access token or a personal API token (see docs/mcp.md)")
+    token = settings.mcp_token.get_secret_value().strip()
+
+    async def task(s: Settings) -> None:
+        from storefront.mcp.stdio import serve_stdio
+
+        await serve_stdio(s, token)
+
+    try:
+        run_db_task(settings, task)
+    except Unauthenticated as exc:
+        _fail(f"STOREFRONT_MCP_TOKEN was refused: {exc.message}", 1)
+
+
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email.")],

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     password_hash_parallelism: int = Field(4, ge=1)
     # Argon2 with the defaults above takes 64 MiB per hash: cap how many run at once.
     password_hash_concurrency: int = Field(4, ge=1)
+    # `storefront mcp` (stdio) acts as the owner of this access or personal API token (docs/mcp.md).
+    mcp_token: SecretStr | None = None
 
     # HTTP
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
