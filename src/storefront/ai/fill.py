@@ -22,55 +22,49 @@ class FillReport:
     budget_spent: bool = False
 
 
-async def products_missing_content(db: Database) -> AsyncIterator[int]:
+async def batches_missing_content(db: Database) -> AsyncIterator[list[int]]:
+    """Ids of live products with an empty description or no keywords, a batch at a time."""
     after = 0
     while True:
         async with db.session_scope() as session:
             rows = await ContentRepository(session).products_after(after, BATCH)
         if not rows:
             return
-        for product_id, description, keywords in rows:
-            if not description.strip() or not keywords:
-                yield product_id
+        yield [product_id for product_id, description, keywords in rows if not description.strip() or not keywords]
         after = rows[-1][0]
 
 
 async def count_missing(db: Database) -> int:
-    return sum([1 async for _ in products_missing_content(db)])
+    return sum([len(batch) async for batch in batches_missing_content(db)])
 
 
 async def fill_missing(
     db: Database, service: ContentService, concurrency: int, advance: Callable[[], None]
 ) -> FillReport:
+    """Fill batch after batch; within a batch, ``concurrency`` products at once. The next
+    batch is read only when this one is done, so reads never overlap the writes."""
     report = FillReport()
-    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=concurrency * 2)
-    stop = asyncio.Event()
-
-    async def worker() -> None:
-        while (product_id := await queue.get()) > 0:
-            if not stop.is_set():
-                await fill_one(product_id)
-            advance()
+    slots = asyncio.Semaphore(concurrency)
 
     async def fill_one(product_id: int) -> None:
-        try:
-            outcome = await service.generate(product_id, mode="job")
-        except AiBudgetSpent:
-            report.budget_spent = True
-            stop.set()  # every further call would be refused too
-            return
-        except AiUnavailable:
-            report.failed.append(product_id)
-            return
-        if outcome.provider is not None:
-            report.filled += 1
-            report.providers[outcome.provider] = report.providers.get(outcome.provider, 0) + 1
+        async with slots:
+            if not report.budget_spent:
+                try:
+                    outcome = await service.generate(product_id, mode="job")
+                except AiBudgetSpent:
+                    report.budget_spent = True  # every further call would be refused too
+                except AiUnavailable:
+                    report.failed.append(product_id)
+                else:
+                    if outcome.provider is not None:
+                        report.filled += 1
+                        report.providers[outcome.provider] = report.providers.get(outcome.provider, 0) + 1
+            advance()
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(concurrency):
-            group.create_task(worker())
-        async for product_id in products_missing_content(db):
-            await queue.put(product_id)
-        for _ in range(concurrency):
-            await queue.put(0)  # ids start at 1: 0 tells a worker to stop
+    async for batch in batches_missing_content(db):
+        async with asyncio.TaskGroup() as group:
+            for product_id in batch:
+                group.create_task(fill_one(product_id))
+        if report.budget_spent:
+            break
     return report

@@ -80,7 +80,8 @@ class ContentService:
             return await self._current(product_id)
         result = await self._produce(facts, mode)
         content = result.content
-        async with self.db.session_scope() as session:
+        # immediate: on SQLite take the write lock first (read-then-write under concurrency).
+        async with self.db.session_scope(immediate=True) as session:
             product = await session.get(Product, product_id)
             if product is None or product.archived_at is not None:
                 raise ProductNotFound(product_id)
