@@ -1,17 +1,20 @@
 """Protocol details over streamable HTTP: argument validation in the API's envelope,
-resources, retry-safe orders, and the app built twice in one process."""
+resources, retry-safe orders, request ids, POST only, and the app built twice in one process."""
 
 from __future__ import annotations
 
 import json
 import uuid
 
+import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
 from mcp_types import TextResourceContents
 
 from storefront.app import create_app
+from tests.helpers import assert_error, bearer
 from tests.mcp.conftest import Store, data, error, http_client
+from tests.mcp.test_auth import MCP_HEADERS
 from tests.notifications.test_notifications import serve
 
 
@@ -92,3 +95,38 @@ async def test_two_apps_in_one_process_each_serve_mcp(store: Store) -> None:
         async with http_client(store.url, token) as client:
             seen = data(await client.call_tool("get_todo", {"todo_id": created["id"]}))
     assert seen["title"] == "Via the second app"
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_only_post_is_served_since_there_are_no_streams_or_sessions(store: Store, method: str) -> None:
+    _, token = await store.customer()
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.request(method, f"{store.url}/mcp", headers={**MCP_HEADERS, **bearer(token)})
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "POST"
+
+
+async def test_a_tool_error_carries_the_request_id_of_its_http_request(store: Store) -> None:
+    _, token = await store.customer()
+    call = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "get_todo", "arguments": {"todo_id": 9}},
+    }
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.post(f"{store.url}/mcp", json=call, headers={**MCP_HEADERS, **bearer(token)})
+    assert response.status_code == 200
+    result = response.json()["result"]
+    assert result["isError"] is True
+    envelope = result["structuredContent"]["error"]
+    assert envelope["code"] == "NOT_FOUND"
+    assert envelope["request_id"] == response.headers["x-request-id"]
+
+
+async def test_mcp_requests_are_counted_under_their_route(store: Store) -> None:
+    _, token = await store.customer()
+    async with http_client(store.url, token) as client:
+        await client.list_tools()
+    metrics = (await store.api.client.get("/metrics")).text
+    assert any('route="/mcp"' in line and 'status="200"' in line for line in metrics.splitlines())

@@ -38,6 +38,10 @@ def bearer_token(headers: Headers) -> str | None:
 class McpEndpoint:
     """The ASGI app at ``/mcp``; serves once ``running()`` has started it."""
 
+    # The access log and metrics label requests by ``scope["route"].path``, which
+    # FastAPI sets for its own routes only; the endpoint names its route itself.
+    path = "/mcp"
+
     def __init__(self) -> None:
         self._manager: StreamableHTTPSessionManager | None = None
         self._state: AppState | None = None
@@ -74,6 +78,13 @@ class McpEndpoint:
             await hosting
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("route", self)
+        if scope["method"] != "POST":
+            # Stateless: there is no event stream to GET and no session to DELETE. The
+            # transport would hold a GET open forever; the spec allows a 405 instead.
+            refusal = error_response(405, "METHOD_NOT_ALLOWED", "Use POST for MCP requests", headers={"Allow": "POST"})
+            await refusal(scope, receive, send)
+            return
         manager, state = self._manager, self._state
         try:
             if manager is None or state is None:
