@@ -96,10 +96,10 @@ async def store(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> Asyn
 
 
 @asynccontextmanager
-async def http_client(url: str, token: str) -> AsyncIterator[Client]:
+async def http_client(url: str, token: str, mode: str = "auto") -> AsyncIterator[Client]:
     async with (
         create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http,
-        Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client,
     ):
         yield client
 
@@ -127,10 +127,10 @@ def stdio_command() -> list[str]:
 
 
 @asynccontextmanager
-async def stdio_client(settings: Settings, token: str) -> AsyncIterator[Client]:
+async def stdio_client(settings: Settings, token: str, mode: str = "auto") -> AsyncIterator[Client]:
     command, *args = stdio_command()
     parameters = StdioServerParameters(command=command, args=args, env=stdio_env(settings, token))
-    async with Client(parameters, read_timeout_seconds=60) as client:
+    async with Client(parameters, read_timeout_seconds=60, mode=mode) as client:
         yield client
 
 

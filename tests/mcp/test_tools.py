@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+
 from tests.helpers import bearer
-from tests.mcp.conftest import Connect, Store, data, error
+from tests.mcp.conftest import Connect, Store, data, error, http_client, stdio_client
 
 CONTRACT_TOOLS = {
     "search_products",
@@ -30,6 +33,8 @@ async def customer(store: Store) -> tuple[int, str]:
 async def test_tools_are_listed_with_schemas(store: Store, connect: Connect) -> None:
     _, token = await customer(store)
     async with connect(token) as client:
+        # The SDK's client negotiates the newest protocol (the per-request envelope).
+        assert client.protocol_version in MODERN_PROTOCOL_VERSIONS
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) >= CONTRACT_TOOLS
     assert {"complete_todo", "delete_todo", "cancel_order", "update_order_status", "set_product_stock"} <= set(tools)
@@ -160,3 +165,22 @@ async def test_a_customer_is_refused_admin_tools_and_an_admin_is_not(store: Stor
     assert shipped["status"] == "shipped"
     assert restocked["stock"] == 40
     error(backwards, "INVALID_TRANSITION")
+
+
+@pytest.mark.parametrize("transport", ["http", "stdio"])
+async def test_clients_of_the_handshake_era_work_too(store: Store, transport: str) -> None:
+    """Most deployed clients still open with `initialize` (protocol 2025-11-25 and
+    earlier) rather than the 2026 per-request envelope the SDK's client prefers."""
+    _, token = await customer(store)
+    opened = (
+        http_client(store.url, token, mode="legacy")
+        if transport == "http"
+        else stdio_client(store.settings, token, mode="legacy")
+    )
+    async with opened as client:
+        assert client.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS
+        assert client.server_info is not None
+        assert client.server_info.name == "storefront"
+        assert client.instructions
+        created = data(await client.call_tool("create_todo", {"title": "Handshake era"}))
+        error(await client.call_tool("get_todo", {"todo_id": created["id"] + 1_000_000}), "NOT_FOUND")
