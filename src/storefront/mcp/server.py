@@ -9,7 +9,8 @@ from typing import Any
 import structlog
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedResourceError, UnexpectedToolError
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import AnyUrl, ValidationError
 
@@ -67,7 +68,6 @@ class StorefrontMCP(MCPServer[Any]):
             title="Storefront",
             version=__version__,
             instructions=INSTRUCTIONS,
-            website_url=None,
         )
         self._identify = identify
 
@@ -90,6 +90,13 @@ class StorefrontMCP(MCPServer[Any]):
             if answer is None:
                 raise
             return answer
+        except MCPError:
+            raise  # a protocol error, answered as such by the SDK
+        except Exception:
+            # identify failed unexpectedly (the database is down, say): the SDK would
+            # send the exception's text to the client, so answer here instead.
+            log.exception("mcp_identify_failed", tool=name)
+            return internal_failure()
         finally:
             reset_request_id(token)
 
@@ -101,6 +108,9 @@ class StorefrontMCP(MCPServer[Any]):
                 await self._identify(context)
             except AppError as exc:
                 raise ResourceError(f"{exc.code}: {exc.message}") from exc
+            except Exception as exc:
+                # Logged by the SDK; the client sees only the URI, not the cause.
+                raise UnexpectedResourceError(f"Error reading resource {uri}") from exc
         result = await super().read_resource(uri, context)
         return result if isinstance(result, InputRequiredResult) else list(result)
 
