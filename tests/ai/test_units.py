@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic_ai.exceptions import (
+    ModelConnectionError,
+    ModelHTTPError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+    UnexpectedModelBehavior,
+)
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from storefront.ai.breaker import CircuitBreaker, CircuitState
 from storefront.ai.content import GeneratedContent, OutputRejected, ProductFacts, clean, plain_text
+from storefront.ai.failures import FailureKind, classify
 from storefront.ai.local import generate_offline
 from storefront.ai.providers import RemoteModel, chain_spec, split_base_url
 from storefront.config import Settings
@@ -153,3 +161,26 @@ def test_an_entry_may_name_its_own_openai_compatible_server() -> None:
     assert split_base_url("llama3.1@http://127.0.0.1:11434/v1", None) == ("llama3.1", "http://127.0.0.1:11434/v1")
     assert split_base_url("gpt-4o-mini", "http://vllm:8000/v1") == ("gpt-4o-mini", "http://vllm:8000/v1")
     assert split_base_url("claude@20240620", None) == ("claude@20240620", None)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "retry_after"),
+    [
+        (ModelHTTPError(429, "m", headers={"Retry-After": "7"}), FailureKind.RATE_LIMITED, 7.0),
+        (ModelHTTPError(503, "m"), FailureKind.SERVER_ERROR, None),
+        (ModelHTTPError(404, "m"), FailureKind.CLIENT_ERROR, None),
+        (ModelRateLimitError("m", "throttled", retry_after=2.0), FailureKind.RATE_LIMITED, 2.0),
+        (ModelTimeoutError("m", "read timed out"), FailureKind.TIMEOUT, None),
+        (TimeoutError(), FailureKind.TIMEOUT, None),
+        (ModelConnectionError("m", "refused"), FailureKind.CONNECTION, None),
+        (UnexpectedModelBehavior("bad output"), FailureKind.MALFORMED, None),
+        (RuntimeError("boom"), FailureKind.ERROR, None),
+    ],
+)
+def test_failures_are_classified_for_retry_and_metrics(
+    error: BaseException, kind: FailureKind, retry_after: float | None
+) -> None:
+    failure = classify(error)
+    assert failure.kind is kind
+    assert failure.retry_after == retry_after
+    assert failure.retryable == (kind in {FailureKind.RATE_LIMITED, FailureKind.SERVER_ERROR})

@@ -12,6 +12,7 @@ from pydantic_ai.exceptions import (
     ModelRateLimitError,
     ModelRequestTimeout,
     ModelServerError,
+    ModelTimeoutError,
     ModelUnavailableError,
     UnexpectedModelBehavior,
 )
@@ -47,7 +48,7 @@ class Failure:
 
 # In order: the first matching type names the kind (HTTP errors go by status first).
 _KINDS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], FailureKind], ...] = (
-    ((TimeoutError, ModelRequestTimeout), FailureKind.TIMEOUT),
+    ((TimeoutError, ModelRequestTimeout, ModelTimeoutError), FailureKind.TIMEOUT),  # ours, or the SDK's
     ((OutputRejected, UnexpectedModelBehavior), FailureKind.MALFORMED),
     (ModelRateLimitError, FailureKind.RATE_LIMITED),  # throttling without an HTTP status (Bedrock, gRPC)
     ((ModelServerError, ModelUnavailableError), FailureKind.SERVER_ERROR),

@@ -87,9 +87,6 @@ class GuardedLink:
         try:
             async with asyncio.timeout(min(self.policy.timeout, max(0.0, deadline - loop.time()))):
                 generation = await self.model.generate(facts)
-        except asyncio.CancelledError:
-            self.breaker.release()
-            raise
         except Exception as exc:
             failure = classify(exc)
             self._failed(failure)
@@ -118,6 +115,9 @@ class GuardedLink:
             attempt += 1
             try:
                 return await self._attempt(facts, deadline)
+            except asyncio.CancelledError:
+                self.breaker.release()  # the caller went away: no verdict on the provider
+                raise
             except LinkFailed as failed:
                 failure = failed.failure
                 if not failure.retryable or attempt >= self.policy.max_attempts:
