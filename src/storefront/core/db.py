@@ -129,11 +129,16 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session_scope(self, *, immediate: bool = False) -> AsyncIterator[AsyncSession]:
+    async def session_scope(self, *, immediate: bool = True) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed when the block succeeds, rolled back otherwise.
 
-        ``immediate``: the work reads then writes rows others write too; on SQLite
-        take the write lock at BEGIN (no effect on PostgreSQL).
+        ``immediate`` (SQLite only): take the write lock at BEGIN. A unit of work
+        that reads and then writes cannot do otherwise on SQLite: if another
+        connection commits between its first read and its first write, SQLite
+        refuses the upgrade at once ("database is locked"; the busy timeout does
+        not apply to a stale snapshot). Writers queue on the lock instead. Pass
+        ``immediate=False`` only for work that never writes (safe HTTP methods);
+        plain reads belong on ``reader()``/``read_sessionmaker``.
         """
         async with self.sessionmaker() as session:
             if immediate and self.dialect == "sqlite":

@@ -23,8 +23,12 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-async def _session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    async with state.db.session_scope() as session:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _session(state: StateDep, request: Request) -> AsyncIterator[AsyncSession]:
+    # Safe methods never write, so on SQLite they need not queue for the write lock.
+    async with state.db.session_scope(immediate=request.method not in SAFE_METHODS) as session:
         yield session
 
 

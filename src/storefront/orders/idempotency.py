@@ -58,7 +58,7 @@ class Idempotency:
         if stored is not None:
             return stored
         try:
-            async with self.db.session_scope(immediate=True) as session:
+            async with self.db.session_scope() as session:
                 status, body = await work(session)
                 await self._store(session, user_id, key, status, body)
         except AppError as exc:
@@ -78,7 +78,7 @@ class Idempotency:
     async def _claim(self, user_id: int, key: str, fingerprint: str) -> StoredResponse | None:
         now = datetime.now(UTC)
         try:
-            async with self.db.session_scope(immediate=True) as session:
+            async with self.db.session_scope() as session:
                 session.add(
                     IdempotencyKey(
                         user_id=user_id,
@@ -92,7 +92,7 @@ class Idempotency:
             return None
         except IntegrityError:
             pass  # the key exists: look at it
-        async with self.db.session_scope(immediate=True) as session:
+        async with self.db.session_scope() as session:
             row = await session.scalar(
                 select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
             )

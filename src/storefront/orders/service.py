@@ -37,7 +37,7 @@ class OrderService:
             return 201, order_read(order).model_dump_json().encode()
 
         if idempotency_key is None:
-            async with self.db.session_scope(immediate=True) as session:
+            async with self.db.session_scope() as session:
                 status, body = await work(session)
             return StoredResponse(status, body, replayed=False)
         fingerprint = request_hash(data.model_dump(mode="json"))

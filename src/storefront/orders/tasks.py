@@ -34,8 +34,7 @@ def order_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease: f
         key = f"order-confirmation:{order_id}"
         now = datetime.now(UTC)
         try:
-            # immediate: on SQLite, take the write lock before reading what we will write.
-            async with ctx.db.session_scope(immediate=True) as session:
+            async with ctx.db.session_scope() as session:
                 sent = await session.get(SentEmail, key)
                 if sent is not None and sent.sent_at is not None:
                     return  # a previous run sent it
@@ -59,7 +58,7 @@ def order_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease: f
 
     async def notify_placed(ctx: JobContext, payload: dict[str, Any]) -> None:
         order_id = int(payload["order_id"])
-        async with ctx.db.session_scope(immediate=True) as session:
+        async with ctx.db.session_scope() as session:
             order = await OrderRepository(session).get(order_id, None)
             if order is None:
                 return
@@ -74,7 +73,7 @@ def order_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease: f
 
     async def low_stock(ctx: JobContext, payload: dict[str, Any]) -> None:
         product_id, order_id = int(payload["product_id"]), int(payload["order_id"])
-        async with ctx.db.session_scope(immediate=True) as session:
+        async with ctx.db.session_scope() as session:
             product = await session.get(Product, product_id)
             if product is None:
                 return
