@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     ai_concurrency: int = Field(4, ge=1)
     # Tokens (in + out) all remote providers may spend per UTC day; 0: no limit.
     ai_daily_token_budget: int = Field(0, ge=0)
+    # Search query expansion with synonyms from the chain (docs/ai.md): off by default;
+    # the whole expansion of a query gets this many milliseconds, else the search goes on without.
+    ai_search_expansion: bool = False
+    ai_search_expansion_budget_ms: int = Field(300, ge=50, le=5000)
+    ai_search_expansion_ttl_seconds: int = Field(86_400, ge=60)
 
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from taskiq import AsyncBroker
 
 from storefront.ai.chain import ContentChain, build_chain
+from storefront.ai.expansion import build_expander
 from storefront.ai.tasks import ai_handlers
 from storefront.config import Settings, resolve_jwt_secret
 from storefront.core import migrate
@@ -101,6 +102,7 @@ async def build_runtime(
             mailer=mailer,
             jobs=jobs,
             ai=ai,
+            expander=build_expander(settings, ai, cache),
         )
     finally:
         with contextlib.suppress(OSError, RedisError):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import structlog
 
@@ -18,6 +21,19 @@ from storefront.ai.providers import ContentModel, Generation
 from storefront.config import Settings
 
 log = structlog.get_logger("storefront.ai")
+
+
+class Metered(Protocol):
+    """What one guarded call returns: at least the tokens it used."""
+
+    @property
+    def input_tokens(self) -> int: ...
+
+    @property
+    def output_tokens(self) -> int: ...
+
+
+M = TypeVar("M", bound=Metered)
 
 
 class LinkFailed(Exception):
@@ -71,6 +87,15 @@ class GuardedLink:
             self.breaker.record_failure()
 
     async def _attempt(self, facts: ProductFacts, deadline: float) -> Generation:
+        return await self.attempt(lambda: self.model.generate(facts), deadline)
+
+    async def attempt(
+        self, operation: Callable[[], Awaitable[M]], deadline: float, *, blame_timeouts: bool = True
+    ) -> M:
+        """One call of ``operation`` under this link's slot, timeout, metrics and breaker verdict
+        (the caller has asked ``breaker.allow()``). With ``blame_timeouts=False`` (a caller whose
+        own budget is far shorter than AI_TIMEOUT_SECONDS), running out of time is not held
+        against the provider: it is counted, but the breaker is not moved."""
         loop = asyncio.get_running_loop()
         try:
             # Waiting for a free slot is our own queue, not the provider's fault.
@@ -86,11 +111,20 @@ class GuardedLink:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(min(self.policy.timeout, max(0.0, deadline - loop.time()))):
-                generation = await self.model.generate(facts)
+                generation = await operation()
         except Exception as exc:
             failure = classify(exc)
-            self._failed(failure)
-            log.warning("ai_call_failed", provider=self.name, kind=failure.kind, detail=failure.detail)
+            blamed = blame_timeouts or failure.kind is not FailureKind.TIMEOUT
+            self._failed(failure, counts_against_provider=blamed)
+            if not blamed:
+                self.breaker.release()
+            log.log(
+                logging.WARNING if blamed else logging.INFO,
+                "ai_call_failed",
+                provider=self.name,
+                kind=failure.kind,
+                detail=failure.detail,
+            )
             raise LinkFailed(failure) from exc
         finally:
             self.slots.release()

@@ -30,9 +30,12 @@ class AiMetrics:
             registry=None,
         )
         self.tokens = Counter("ai_tokens", "Tokens used by AI providers.", ["provider", "direction"], registry=None)
+        self.expansions = Counter(
+            "ai_search_expansions", "Search query expansions by outcome (docs/ai.md).", ["outcome"], registry=None
+        )
 
     def families(self, circuits: dict[str, CircuitState]) -> Iterable[Metric]:
-        for metric in (self.calls, self.failures, self.latency, self.tokens):
+        for metric in (self.calls, self.failures, self.latency, self.tokens, self.expansions):
             yield from metric.collect()
         gauge = GaugeMetricFamily(
             "ai_circuit_state", "Circuit per AI provider: 0 closed, 1 half-open, 2 open.", labels=["provider"]

@@ -21,6 +21,7 @@ async def get_reader(state: StateDep) -> ProductReader:
         state.cursors,
         search_backend(state.db.dialect),
         state.settings.search_candidate_limit,
+        state.expander,
     )
 
 

@@ -4,6 +4,7 @@ rendered for each backend, with the last word also matching as a prefix."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -77,6 +78,16 @@ def to_fts5(query: SearchQuery) -> str | None:
             expression = f"({expression}) NOT {negative}"
         rendered_groups.append(f"({expression})")
     return " OR ".join(rendered_groups) or None
+
+
+def with_alternatives(query: SearchQuery, alternatives: Sequence[Sequence[str]]) -> SearchQuery:
+    """``query`` OR each alternative phrasing (its words ANDed; see search expansion in docs/ai.md).
+
+    The alternatives go first: the renderers treat the last term of the last group as
+    the word being typed, and that must stay the user's own word, not a synonym's.
+    """
+    extra = tuple(tuple(Term((word,)) for word in words) for words in alternatives if words)
+    return SearchQuery(extra + query.groups, query.prefix_last)
 
 
 def last_word(query: SearchQuery) -> str | None:

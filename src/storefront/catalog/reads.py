@@ -7,13 +7,14 @@ a cache hit touches neither the database nor Pydantic.
 
 from __future__ import annotations
 
+import json
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from storefront.catalog import repository
 from storefront.catalog.cache import CatalogCache, etag
 from storefront.catalog.errors import ProductNotFound
-from storefront.catalog.query import parse
+from storefront.catalog.query import SearchQuery, parse, with_alternatives
 from storefront.catalog.schemas import ProductFilters, ProductRead
 from storefront.catalog.search import SearchBackend
 from storefront.core.db import Database
@@ -31,6 +32,12 @@ def split_cached(value: bytes) -> tuple[str, bytes]:
     return tag.decode(), body
 
 
+class QueryExpansion(Protocol):
+    """Other phrasings of a query (``storefront.ai.expansion``); () when there are none."""
+
+    async def alternatives(self, query: SearchQuery, *, ask: bool = True) -> tuple[tuple[str, ...], ...]: ...
+
+
 class ProductReader:
     def __init__(
         self,
@@ -39,12 +46,14 @@ class ProductReader:
         cursors: CursorCodec,
         search_backend: SearchBackend,
         candidate_limit: int,
+        expansion: QueryExpansion | None = None,
     ) -> None:
         self.db = db
         self.cache = cache
         self.cursors = cursors
         self.search_backend = search_backend
         self.candidate_limit = candidate_limit
+        self.expansion = expansion
 
     async def _one(self, statement: AnySelect, params: dict[str, Any] | None = None) -> AnyRow | None:
         async with self.db.reader() as connection:
@@ -99,16 +108,33 @@ class ProductReader:
     async def search(self, text: str, filters: ProductFilters, page: PageParams) -> bytes:
         scope = "search"
         after = self.cursors.decode(scope, page.cursor) if page.cursor else None
+        first_page = after is None and not page.offset
+        query, sort = None, f"search:{text}"
+        if self.expansion is not None:
+            # Resolved before the page cache: an expanded page is cached under a key that
+            # names its alternatives, so expanded and plain results never meet. Later
+            # pages use a cached expansion only, never a model call.
+            query = parse(text)
+            alternatives = await self.expansion.alternatives(query, ask=first_page)
+            if alternatives:
+                query = with_alternatives(query, alternatives)
+                sort = f"search{json.dumps(alternatives, separators=(',', ':'))}:{text}"
         # First pages of searches are cached like listings: popular queries repeat,
         # and any product write retires them (the listing generation).
         key = None
-        if self.cache.enabled and after is None and not page.offset:
-            key = await self.cache.listing_key(filters, f"search:{text}", page.limit)
+        if self.cache.enabled and first_page:
+            key = await self.cache.listing_key(filters, sort, page.limit)
             cached = await self.cache.listing(key)
             if cached is not None:
                 return cached
         statement = repository.search(
-            self.search_backend, parse(text), filters, page.limit + 1, after, page.offset, self.candidate_limit
+            self.search_backend,
+            parse(text) if query is None else query,
+            filters,
+            page.limit + 1,
+            after,
+            page.offset,
+            self.candidate_limit,
         )
         rows = await self._all(statement) if statement is not None else []
         body = self._page(rows, page, scope, lambda row: [row.score, row.id])

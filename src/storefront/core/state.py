@@ -19,6 +19,7 @@ from storefront.core.security import PasswordHasher, TokenCodec
 
 if TYPE_CHECKING:
     from storefront.ai.chain import ContentChain
+    from storefront.ai.expansion import QueryExpander
     from storefront.runtime import JobSystem
 
 
@@ -37,3 +38,5 @@ class AppState:
     mailer: Mailer
     jobs: JobSystem
     ai: ContentChain
+    # Search query expansion: None unless AI_SEARCH_EXPANSION and a remote provider.
+    expander: QueryExpander | None = None

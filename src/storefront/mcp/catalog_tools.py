@@ -43,6 +43,7 @@ def product_reader(state: AppState) -> ProductReader:
         state.cursors,
         search_backend(state.db.dialect),
         state.settings.search_candidate_limit,
+        state.expander,
     )
 
 
