@@ -46,7 +46,11 @@ async def test_seeded_history_is_what_analytics_reports(api: Api) -> None:
                 select(OrderLine.order_id, OrderLine.unit_price, OrderLine.quantity, OrderLine.line_total)
             )
         ).all()
+        line_prices = (await session.execute(select(OrderLine.product_id, OrderLine.unit_price))).all()
     assert len(orders) == 400
+    # Prices are the products' own, exactly (not off by the cents conversion on either backend).
+    prices = {product["id"]: Decimal(product["price"]) for product in products}
+    assert all(unit_price == prices[product_id] for product_id, unit_price in line_prices)
     line_sums: dict[int, Decimal] = defaultdict(Decimal)
     for order_id, unit_price, quantity, line_total in lines:
         assert line_total == unit_price * quantity

@@ -117,10 +117,18 @@ async def _copy(session: AsyncSession, orders: list[tuple[Any, ...]], lines: lis
     await driver.copy_records_to_table("order_lines", records=lines, columns=LINE_COLUMNS)
 
 
+def _amounts(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    # The money columns' type takes decimal amounts and stores cents itself (COPY bypasses it).
+    return row | {column: Decimal(row[column]).scaleb(-2) for column in columns}
+
+
 async def _insert(session: AsyncSession, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> None:
-    # Core inserts with the table's column names (the ORM attributes carry the cents conversion).
-    await session.execute(insert(ORDERS), [dict(zip(ORDER_COLUMNS, row, strict=True)) for row in orders])
-    await session.execute(insert(ORDER_LINES), [dict(zip(LINE_COLUMNS, row, strict=True)) for row in lines])
+    order_rows = [_amounts(dict(zip(ORDER_COLUMNS, row, strict=True)), "total_cents") for row in orders]
+    line_rows = [
+        _amounts(dict(zip(LINE_COLUMNS, row, strict=True)), "unit_price_cents", "line_total_cents") for row in lines
+    ]
+    await session.execute(insert(ORDERS), order_rows)
+    await session.execute(insert(ORDER_LINES), line_rows)
 
 
 async def seed_orders(
