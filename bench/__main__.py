@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         fresh=args.fresh,
         sqlite=not args.no_sqlite,
         # A smoke run must not overwrite the real figures.
-        output=results / ("catalog-smoke.json" if smoke else "catalog.json"),
+        output=results / ("catalog-smoke.json" if smoke else f"catalog-{args.products}.json"),
         docs=None if smoke else PROJECT_ROOT / "docs" / "performance.md",
     )
     try:
@@ -72,7 +72,7 @@ def _reports(args: argparse.Namespace, results: Path) -> int:
         products=size,
         runs=1 if args.smoke else args.runs,
         fresh=args.fresh,
-        output=results / ("reports-smoke.json" if args.smoke else "reports.json"),
+        output=results / ("reports-smoke.json" if args.smoke else f"reports-{size}.json"),
         docs=None if args.smoke else PROJECT_ROOT / "docs" / "performance.md",
     )
     try:
