@@ -25,14 +25,16 @@ class CheckoutSetup:
     stock_before: int
 
 
-def _request(port: int, method: str, path: str, body: bytes | None = None, token: str | None = None) -> Any:
+def request_json(
+    port: int, method: str, path: str, body: bytes | None = None, token: str | None = None, timeout: float = 30
+) -> Any:
     import json
 
     request = urllib.request.Request(f"http://{HOST}:{port}{path}", data=body, method=method)
     request.add_header("content-type", "application/json")
     if token:
         request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
         return json.loads(response.read() or b"null")
 
 
@@ -43,14 +45,15 @@ def prepare(port: int, psql: Any, database: str, low: int) -> CheckoutSetup:
 
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     password = "bench-password-1"  # noqa: S105 - a throw-away account on the benchmark database
-    _request(
+    request_json(
         port,
         "POST",
         "/api/v1/auth/register",
         json.dumps({"email": email, "password": password, "name": "Bench"}).encode(),
     )
-    login = _request(port, "POST", "/api/v1/auth/login", json.dumps({"email": email, "password": password}).encode())
-    created = _request(
+    credentials = json.dumps({"email": email, "password": password}).encode()
+    login = request_json(port, "POST", "/api/v1/auth/login", credentials)
+    created = request_json(
         port, "POST", "/api/v1/auth/api-tokens", json.dumps({"name": "bench"}).encode(), token=login["access_token"]
     )
     high = low + HOT_PRODUCTS - 1

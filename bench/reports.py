@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from bench.asgi_servers import HOST, PROJECT_ROOT, BenchError, session_pids
 from bench.catalog import DATA_ROOT, PG_ADMIN_URL, Server, ServerSpec, _cli, _psql, base_env, servers
+from bench.checkout import request_json
 
 ADMIN_EMAIL = "bench-admin@example.com"
 ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - the benchmark database's own admin
@@ -76,19 +76,10 @@ def prepare(opts: Options) -> str:
     return url
 
 
-def _get(port: int, path: str, token: str | None = None, body: bytes | None = None) -> Any:
-    request = urllib.request.Request(f"http://{HOST}:{port}{path}", data=body, method="POST" if body else "GET")
-    request.add_header("content-type", "application/json")
-    if token:
-        request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310 - loopback only
-        return json.loads(response.read())
-
-
 def admin_token(port: int, env: dict[str, str], workdir: Path) -> str:
     _cli(["create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD], env, workdir)
     login = json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).encode()
-    token: str = _get(port, "/api/v1/auth/login", body=login)["access_token"]
+    token: str = request_json(port, "POST", "/api/v1/auth/login", login)["access_token"]
     return token
 
 
@@ -99,7 +90,8 @@ def time_analytics(server: Server, token: str, start: date, end: date, runs: int
     timings = []
     for _ in range(runs):
         began = time.perf_counter()
-        report = _get(server.port, f"/api/v1/admin/analytics?from={start}&to={end}", token)
+        path = f"/api/v1/admin/analytics?from={start}&to={end}"
+        report = request_json(server.port, "GET", path, token=token, timeout=300)
         timings.append((time.perf_counter() - began) * 1000)
         if len(report["days"]) != (end - start).days + 1:
             raise BenchError("analytics answered the wrong number of days")

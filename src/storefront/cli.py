@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, NoReturn, TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 from storefront.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from storefront.core.db import Database
 
 app = typer.Typer(help="Storefront: an async storefront API.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
@@ -62,6 +66,20 @@ async def _upgrade(settings: Settings) -> None:
         await asyncio.wait_for(upgrade(engine), timeout=300)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    """The database of a one-off command, brought up to date first when it is the embedded one."""
+    from storefront.core.db import Database, create_engine
+
+    if settings.should_auto_migrate:
+        await _upgrade(settings)
+    db = Database(create_engine(settings))
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 async def _ping(settings: Settings) -> None:
@@ -148,14 +166,10 @@ def seed(
 
     async def task(s: Settings) -> None:
         from storefront.catalog.seed import seed_products
-        from storefront.core.db import Database, create_engine
         from storefront.identity.seed import seed_users
         from storefront.orders.seed import seed_orders
 
-        if s.should_auto_migrate:
-            await _upgrade(s)
-        db = Database(create_engine(s))
-        try:
+        async with _database(s) as db:
             if products:
                 with _progress("products") as bar:
                     job = bar.add_task("products", total=products)
@@ -170,8 +184,6 @@ def seed(
                     job = bar.add_task("orders", total=orders)
                     async with db.session_scope() as session:
                         await seed_orders(session, orders, seed, lambda n: bar.advance(job, n))
-        finally:
-            await db.dispose()
 
     from storefront.core.errors import AppError
 
@@ -193,20 +205,16 @@ def import_csv(
         from storefront.catalog.cache import CatalogCache
         from storefront.catalog.importer import import_products
         from storefront.core.cache import Cache
-        from storefront.core.db import Database, create_engine
 
-        if s.should_auto_migrate:
-            await _upgrade(s)
-        db = Database(create_engine(s))
-        cache = Cache(s)
-        try:
-            with _progress("rows") as bar:
-                job = bar.add_task("rows", total=None)
-                async with db.session_scope() as session:
-                    return await import_products(session, CatalogCache(cache), path, lambda n: bar.advance(job, n))
-        finally:
-            await cache.close()
-            await db.dispose()
+        async with _database(s) as db:
+            cache = Cache(s)
+            try:
+                with _progress("rows") as bar:
+                    job = bar.add_task("rows", total=None)
+                    async with db.session_scope() as session:
+                        return await import_products(session, CatalogCache(cache), path, lambda n: bar.advance(job, n))
+            finally:
+                await cache.close()
 
     from storefront.catalog.importer import BadHeader
 
@@ -272,22 +280,15 @@ def create_admin(
     settings = load_settings()
 
     async def task(s: Settings) -> tuple[str, bool]:
-        from storefront.core.db import Database, create_engine
         from storefront.core.security import PasswordHasher
         from storefront.identity.repository import UserRepository
         from storefront.identity.users import bootstrap_admin
 
-        if s.should_auto_migrate:
-            await _upgrade(s)
-        db = Database(create_engine(s))
-        try:
-            async with db.session_scope() as session:
-                user, created = await bootstrap_admin(
-                    UserRepository(session), PasswordHasher(s), data.email, data.password, data.name
-                )
-                return user.email, created
-        finally:
-            await db.dispose()
+        async with _database(s) as db, db.session_scope() as session:
+            user, created = await bootstrap_admin(
+                UserRepository(session), PasswordHasher(s), data.email, data.password, data.name
+            )
+            return user.email, created
 
     email_out, created = run_db_task(settings, task)
     typer.echo(f"created admin {email_out}" if created else f"promoted {email_out} to admin")
@@ -303,13 +304,12 @@ def ai_fill(
     async def task(s: Settings) -> Any:
         from storefront.ai.fill import count_missing, fill_missing
         from storefront.ai.service import ContentService
-        from storefront.catalog.cache import CatalogCache
         from storefront.core.observability import Metrics
         from storefront.runtime import build_runtime
 
         async with build_runtime(s, Metrics()) as state:
             total = await count_missing(state.db)
-            service = ContentService(state.db, state.ai, CatalogCache(state.cache))
+            service = ContentService.for_state(state)
             with _progress("products") as bar:
                 job = bar.add_task("products", total=total)
                 return await fill_missing(state.db, service, concurrency, lambda: bar.advance(job))

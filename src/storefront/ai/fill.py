@@ -26,7 +26,7 @@ async def batches_missing_content(db: Database) -> AsyncIterator[list[int]]:
     """Ids of live products with an empty description or no keywords, a batch at a time."""
     after = 0
     while True:
-        async with db.session_scope() as session:
+        async with db.session_scope(immediate=False) as session:
             rows = await ContentRepository(session).products_after(after, BATCH)
         if not rows:
             return

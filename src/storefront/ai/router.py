@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends
 
 from storefront.ai.schemas import AiStatus, GenerateRequest, GenerateResponse
 from storefront.ai.service import ContentService
-from storefront.catalog.cache import CatalogCache
 from storefront.core.deps import API_PREFIX, StateDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import AdminUser
@@ -17,7 +16,7 @@ router = APIRouter(tags=["ai"])
 
 
 async def get_content_service(state: StateDep) -> ContentService:
-    return ContentService(state.db, state.ai, CatalogCache(state.cache))
+    return ContentService.for_state(state)
 
 
 ContentServiceDep = Annotated[ContentService, Depends(get_content_service)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,6 +21,9 @@ from storefront.catalog.errors import ProductNotFound
 from storefront.catalog.models import Category, Product
 from storefront.core.db import Database, after_commit
 from storefront.core.errors import Conflict
+
+if TYPE_CHECKING:
+    from storefront.core.state import AppState
 
 Field = Literal["description", "seo_keywords"]
 FIELDS: tuple[Field, ...] = ("description", "seo_keywords")
@@ -46,8 +49,12 @@ class ContentService:
         self.chain = chain
         self.cache = cache
 
+    @classmethod
+    def for_state(cls, state: AppState) -> ContentService:
+        return cls(state.db, state.ai, CatalogCache(state.cache))
+
     async def _facts(self, product_id: int, fields: Collection[Field], overwrite: bool) -> tuple[ProductFacts, bool]:
-        async with self.db.session_scope() as session:
+        async with self.db.session_scope(immediate=False) as session:
             product = await session.get(Product, product_id)
             if product is None or product.archived_at is not None:
                 raise ProductNotFound(product_id)
@@ -65,7 +72,7 @@ class ContentService:
 
     async def _produce(self, facts: ProductFacts, mode: Mode) -> ChainResult:
         """From the cache when this input was paid for before, else from the chain."""
-        async with self.db.session_scope() as session:
+        async with self.db.session_scope(immediate=False) as session:
             record = await ContentRepository(session).cached(facts.input_hash())
         if record is not None:
             content = GeneratedContent(description=record.description, seo_keywords=record.seo_keywords)
@@ -80,8 +87,7 @@ class ContentService:
             return await self._current(product_id)
         result = await self._produce(facts, mode)
         content = result.content
-        # immediate: on SQLite take the write lock first (read-then-write under concurrency).
-        async with self.db.session_scope(immediate=True) as session:
+        async with self.db.session_scope() as session:
             product = await session.get(Product, product_id)
             if product is None or product.archived_at is not None:
                 raise ProductNotFound(product_id)
@@ -106,6 +112,6 @@ class ContentService:
             return ContentOutcome(product.description, list(product.seo_keywords), result.provider, result.cached)
 
     async def _current(self, product_id: int) -> ContentOutcome:
-        async with self.db.session_scope() as session:
+        async with self.db.session_scope(immediate=False) as session:
             product = await session.get_one(Product, product_id)
             return ContentOutcome(product.description, list(product.seo_keywords), None)

@@ -88,25 +88,25 @@ class Analytics:
         )
 
         def ranked(name: str, key: ColumnElement[Any]) -> AnySelect:
-            columns = (literal(name).label("ranking"), per_product.c.product_id, per_product.c.units)
-            return select(*columns, per_product.c.revenue).order_by(desc(key), per_product.c.product_id).limit(TOP)
+            order = (desc(key), per_product.c.product_id)  # ties by product id
+            position = func.row_number().over(order_by=order).label("position")
+            columns = (literal(name).label("ranking"), position, per_product.c.product_id, per_product.c.units)
+            return select(*columns, per_product.c.revenue).order_by(*order).limit(TOP)
 
         both = union_all(
             ranked("revenue", per_product.c.revenue).subquery().select(),
             ranked("units", per_product.c.units).subquery().select(),
         ).subquery()
         rows = await self.session.execute(
-            select(both.c.ranking, both.c.product_id, Product.title, both.c.units, both.c.revenue).join(
-                Product, Product.id == both.c.product_id
-            )
+            select(both.c.ranking, both.c.product_id, Product.title, both.c.units, both.c.revenue)
+            .join(Product, Product.id == both.c.product_id)
+            .order_by(both.c.ranking, both.c.position)
         )
         lists: dict[str, list[dict[str, Any]]] = {"revenue": [], "units": []}
         for ranking, product_id, title, units, revenue in rows:
-            item = {"product_id": product_id, "title": title, "units": int(units), "revenue": f"{revenue:.2f}"}
-            lists[ranking].append(item)
-        # The join does not keep the ranked order: sort again (the same keys, ties by id).
-        lists["revenue"].sort(key=lambda item: (-Decimal(item["revenue"]), item["product_id"]))
-        lists["units"].sort(key=lambda item: (-item["units"], item["product_id"]))
+            lists[ranking].append(
+                {"product_id": product_id, "title": title, "units": int(units), "revenue": f"{revenue:.2f}"}
+            )
         return lists["revenue"], lists["units"]
 
     async def _low_stock(self) -> list[dict[str, Any]]:

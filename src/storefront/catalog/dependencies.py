@@ -10,19 +10,11 @@ from storefront.catalog.cache import CatalogCache
 from storefront.catalog.categories import CategoryService
 from storefront.catalog.products import ProductService
 from storefront.catalog.reads import ProductReader
-from storefront.catalog.search import search_backend
 from storefront.core.deps import SessionDep, StateDep
 
 
 async def get_reader(state: StateDep) -> ProductReader:
-    return ProductReader(
-        state.db,
-        CatalogCache(state.cache),
-        state.cursors,
-        search_backend(state.db.dialect),
-        state.settings.search_candidate_limit,
-        state.expander,
-    )
+    return ProductReader.for_state(state)
 
 
 async def get_product_service(state: StateDep, session: SessionDep) -> ProductService:

@@ -183,7 +183,7 @@ class JobRunner:
     async def due(self, limit: int = 200) -> list[int]:
         """Jobs that should be running and are not: pending and due, or with an expired lease."""
         now = datetime.now(UTC)
-        async with self.db.session_scope() as session:
+        async with self.db.session_scope(immediate=False) as session:  # a read: no write lock
             ids = await session.scalars(
                 select(Job.id)
                 .where(

@@ -13,7 +13,6 @@ from storefront.catalog.categories import CategoryService
 from storefront.catalog.products import ProductService
 from storefront.catalog.reads import ProductReader
 from storefront.catalog.schemas import CategoryRead, ProductFilters, ProductPatch, ProductRead, ProductSort, Stock
-from storefront.catalog.search import search_backend
 from storefront.core.errors import InvalidInput
 from storefront.core.pagination import Page
 from storefront.core.schemas import MoneyIn, Slug
@@ -36,17 +35,6 @@ MaxPrice = Annotated[MoneyIn | None, Field(description='Highest price, e.g. "25.
 InStock = Annotated[bool | None, Field(description="true: only products in stock; false: only sold out.")]
 
 
-def product_reader(state: AppState) -> ProductReader:
-    return ProductReader(
-        state.db,
-        CatalogCache(state.cache),
-        state.cursors,
-        search_backend(state.db.dialect),
-        state.settings.search_candidate_limit,
-        state.expander,
-    )
-
-
 def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
     @server.tool(annotations=READ)
     async def search_products(
@@ -61,7 +49,7 @@ def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
         """Full-text search of the catalog, best match first (a title match ranks above a
         description match); the last word also matches as a prefix. Prices are decimal strings."""
         filters = ProductFilters(category=category, min_price=min_price, max_price=max_price, in_stock=in_stock)
-        body = await product_reader(state).search(query, filters, page(limit, cursor))
+        body = await ProductReader.for_state(state).search(query, filters, page(limit, cursor))
         return Page[ProductRead].model_validate_json(body)
 
     @server.tool(annotations=READ)
@@ -76,7 +64,7 @@ def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
     ) -> Page[ProductRead]:
         """Browse the catalog with filters, newest first unless `sort` says otherwise."""
         filters = ProductFilters(category=category, min_price=min_price, max_price=max_price, in_stock=in_stock)
-        body = await product_reader(state).listing(filters, sort, page(limit, cursor))
+        body = await ProductReader.for_state(state).listing(filters, sort, page(limit, cursor))
         return Page[ProductRead].model_validate_json(body)
 
     @server.tool(annotations=READ)
@@ -87,7 +75,7 @@ def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
         """One product, by id or by slug (give exactly one): price, stock, category, description."""
         if (product_id is None) == (slug is None):
             raise InvalidInput("product_id", "give either product_id or slug")
-        reader = product_reader(state)
+        reader = ProductReader.for_state(state)
         _, body = await (reader.product(product_id) if product_id is not None else reader.product_by_slug(str(slug)))
         return ProductRead.model_validate_json(body)
 
@@ -95,7 +83,7 @@ def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
     async def list_categories(limit: Limit = 100, cursor: Cursor = None) -> Page[CategoryRead]:
         """The catalog's categories; filter products by a category's slug."""
         params = page(limit, cursor)
-        async with state.db.session_scope() as session:
+        async with state.db.session_scope(immediate=False) as session:
             after = state.cursors.after_id("categories", params)
             rows = await CategoryService(session, CatalogCache(state.cache)).list(after, limit + 1, None)
             return state.cursors.id_page("categories", rows, params, CategoryRead.model_validate)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -17,7 +16,6 @@ from storefront.core.state import AppState
 from storefront.mcp.errors import ReplayedFailure
 from storefront.mcp.identity import caller, owner_scope, require_admin
 from storefront.mcp.params import Cursor, Id, Limit, page
-from storefront.orders.checkout import OrderLimits
 from storefront.orders.repository import order_read
 from storefront.orders.schemas import OrderCreate, OrderItemIn, OrderRead
 from storefront.orders.service import OrderQueries, OrderService
@@ -35,16 +33,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-def order_service(state: AppState) -> OrderService:
-    return OrderService(
-        state.db,
-        state.jobs.queue,
-        CatalogCache(state.cache),
-        OrderLimits.from_settings(state.settings),
-        timedelta(hours=state.settings.idempotency_ttl_hours),
-    )
-
-
 def register_order_tools(server: MCPServer[Any], state: AppState) -> None:
     @server.tool(annotations=ToolAnnotations(open_world_hint=False))
     async def place_order(
@@ -56,7 +44,7 @@ def register_order_tools(server: MCPServer[Any], state: AppState) -> None:
         """Buy products as the signed-in user. Stock is taken atomically: if any product lacks
         stock the order fails with OUT_OF_STOCK (details say what is available) and nothing is taken."""
         user = caller().user
-        outcome = await order_service(state).place(user.id, OrderCreate(items=items), idempotency_key)
+        outcome = await OrderService.for_state(state).place(user.id, OrderCreate(items=items), idempotency_key)
         if outcome.status >= 400:
             raise ReplayedFailure(json.loads(outcome.body))
         return OrderRead.model_validate_json(outcome.body)
@@ -65,7 +53,7 @@ def register_order_tools(server: MCPServer[Any], state: AppState) -> None:
     async def get_order(order_id: OrderId) -> OrderRead:
         """One order with its lines and total (your own; admins: any)."""
         user = caller().user
-        async with state.db.session_scope() as session:
+        async with state.db.session_scope(immediate=False) as session:
             order = await OrderQueries(session, CatalogCache(state.cache)).get(order_id, owner_scope(user))
             return order_read(order)
 
@@ -84,7 +72,7 @@ def register_order_tools(server: MCPServer[Any], state: AppState) -> None:
         if owner is None:
             owner = user_id
         params = page(limit, cursor)
-        async with state.db.session_scope() as session:
+        async with state.db.session_scope(immediate=False) as session:
             before = state.cursors.after_id("orders", params)
             queries = OrderQueries(session, CatalogCache(state.cache))
             rows = await queries.list(owner, status, before, limit + 1, None)

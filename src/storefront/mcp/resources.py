@@ -10,10 +10,10 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from storefront.catalog.cache import CatalogCache
 from storefront.catalog.categories import CategoryService
+from storefront.catalog.reads import ProductReader
 from storefront.catalog.schemas import CategoryRead
 from storefront.core.errors import AppError, NotFound
 from storefront.core.state import AppState
-from storefront.mcp.catalog_tools import product_reader
 
 JSON = "application/json"
 # Enough for any real catalog's category list in one read; list_categories pages.
@@ -24,7 +24,7 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
     @server.resource("storefront://categories", name="categories", mime_type=JSON)
     async def categories() -> str:
         """Every category of the catalog: id, name, slug (JSON)."""
-        async with state.db.session_scope() as session:
+        async with state.db.session_scope(immediate=False) as session:
             rows = await CategoryService(session, CatalogCache(state.cache)).list(None, MAX_CATEGORIES, None)
             items = [CategoryRead.model_validate(row).model_dump(mode="json") for row in rows]
         return json.dumps(items)
@@ -33,7 +33,7 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
     async def product(slug: str) -> str:
         """One product by its slug, as the API returns it (JSON)."""
         try:
-            _, body = await product_reader(state).product_by_slug(slug)
+            _, body = await ProductReader.for_state(state).product_by_slug(slug)
         except NotFound as exc:
             raise ResourceNotFoundError(f"{exc.code}: {exc.message}") from exc
         except AppError as exc:

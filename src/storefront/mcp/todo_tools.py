@@ -43,7 +43,7 @@ def register_todo_tools(server: MCPServer[Any], state: AppState) -> None:
         user = caller().user
         params = page(limit, cursor)
         filters = TodoFilters(completed=completed, priority=priority, q=q, overdue=overdue)
-        async with state.db.session_scope() as session:
+        async with state.db.session_scope(immediate=False) as session:
             before = state.cursors.after_id("todos", params)
             rows = await TodoService(session).list(user.id, filters, before, limit + 1, None)
             return state.cursors.id_page("todos", rows, params, TodoRead.model_validate)
@@ -52,7 +52,7 @@ def register_todo_tools(server: MCPServer[Any], state: AppState) -> None:
     async def get_todo(todo_id: TodoId) -> TodoRead:
         """One of your todos."""
         user = caller().user
-        async with state.db.session_scope() as session:
+        async with state.db.session_scope(immediate=False) as session:
             return TodoRead.model_validate(await TodoService(session).get(user.id, todo_id))
 
     @server.tool(annotations=WRITE)

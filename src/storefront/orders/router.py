@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -14,7 +13,6 @@ from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import MAX_ID, ResourceId
 from storefront.identity.dependencies import AdminUser, CurrentUser
 from storefront.identity.models import Role
-from storefront.orders.checkout import OrderLimits
 from storefront.orders.models import OrderStatus
 from storefront.orders.repository import order_read
 from storefront.orders.schemas import OrderCreate, OrderRead, StatusChange
@@ -35,13 +33,7 @@ IdempotencyKeyHeader = Annotated[
 
 
 async def get_order_service(state: StateDep) -> OrderService:
-    return OrderService(
-        state.db,
-        state.jobs.queue,
-        CatalogCache(state.cache),
-        OrderLimits.from_settings(state.settings),
-        timedelta(hours=state.settings.idempotency_ttl_hours),
-    )
+    return OrderService.for_state(state)
 
 
 async def get_order_queries(session: SessionDep, state: StateDep) -> OrderQueries:

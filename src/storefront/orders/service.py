@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,9 @@ from storefront.orders.models import Order
 from storefront.orders.repository import OrderRepository, order_read
 from storefront.orders.schemas import OrderCreate
 
+if TYPE_CHECKING:
+    from storefront.core.state import AppState
+
 
 class OrderService:
     def __init__(
@@ -28,6 +32,17 @@ class OrderService:
         self.cache = cache
         self.limits = limits
         self.idempotency = Idempotency(db, idempotency_ttl)
+
+    @classmethod
+    def for_state(cls, state: AppState) -> OrderService:
+        """The service every entry point (HTTP, MCP) uses, wired from the app's clients."""
+        return cls(
+            state.db,
+            state.jobs.queue,
+            CatalogCache(state.cache),
+            OrderLimits.from_settings(state.settings),
+            timedelta(hours=state.settings.idempotency_ttl_hours),
+        )
 
     async def place(self, user_id: int, data: OrderCreate, idempotency_key: str | None = None) -> StoredResponse:
         """Place an order; with a key, at most once per (user, key)."""
