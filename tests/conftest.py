@@ -21,7 +21,7 @@ from storefront.app import create_app
 from storefront.config import Settings
 from storefront.core import migrate
 from storefront.core.db import create_engine
-from storefront.core.state import AppState
+from storefront.runtime import Runtime
 from tests.helpers import Api
 
 PG_URL = os.environ.get("STOREFRONT_TEST_DATABASE_URL")
@@ -103,7 +103,7 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 def bind_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
     """Every unit of work of the app becomes a savepoint inside the test's transaction."""
-    state: AppState = app.state.storefront
+    state: Runtime = app.state.storefront
     state.db.sessionmaker = async_sessionmaker(
         bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
     )
@@ -116,7 +116,7 @@ def bind_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
     state.db.read_sessionmaker = async_sessionmaker(bind=connection, expire_on_commit=False, autoflush=False)
 
 
-async def reset_redis(state: AppState) -> None:
+async def reset_redis(state: Runtime) -> None:
     # Rate-limit windows and cached reads would otherwise carry over from one test
     # to the next; the test Redis database is the suite's alone.
     if state.redis is not None:

@@ -13,9 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from storefront.core.state import AppState
 from storefront.identity.repository import UserRepository
 from storefront.identity.users import bootstrap_admin
+from storefront.runtime import Runtime
 
 PASSWORD = "correct horse battery"
 
@@ -69,8 +69,8 @@ class Api:
     app: FastAPI
 
     @property
-    def state(self) -> AppState:
-        state: AppState = self.app.state.storefront
+    def state(self) -> Runtime:
+        state: Runtime = self.app.state.storefront
         return state
 
     async def register(

@@ -25,14 +25,13 @@ from storefront.core.jobs_router import router as jobs_router
 from storefront.core.logging import configure_logging
 from storefront.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
-from storefront.core.state import AppState
 from storefront.dashboard.router import router as dashboard_router
 from storefront.identity.router import auth_router, users_router
 from storefront.mcp.http import McpEndpoint
 from storefront.notifications.router import router as notifications_router
 from storefront.orders.router import router as orders_router
 from storefront.reports.router import router as reports_router
-from storefront.runtime import build_runtime
+from storefront.runtime import Runtime, build_runtime
 from storefront.todos.router import router as todos_router
 
 log = structlog.get_logger("storefront.app")
@@ -59,7 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _pool_gauges(app: FastAPI) -> dict[str, float]:
-    state: AppState | None = getattr(app.state, "storefront", None)
+    state: Runtime | None = getattr(app.state, "storefront", None)
     if state is None:
         return {}
     pool = state.db.engine.pool
@@ -72,12 +71,12 @@ def _pool_gauges(app: FastAPI) -> dict[str, float]:
 
 
 def _queue_depth(app: FastAPI) -> dict[str, float]:
-    state: AppState | None = getattr(app.state, "storefront", None)
+    state: Runtime | None = getattr(app.state, "storefront", None)
     return {"jobs": float(state.jobs.sweeper.depth)} if state is not None else {}
 
 
 def _ai_metrics(app: FastAPI) -> tuple[AiMetrics, dict[str, CircuitState]] | None:
-    state: AppState | None = getattr(app.state, "storefront", None)
+    state: Runtime | None = getattr(app.state, "storefront", None)
     return (state.ai.metrics, state.ai.circuits()) if state is not None else None
 
 

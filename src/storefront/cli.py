@@ -302,14 +302,14 @@ def ai_fill(
     settings = load_settings()
 
     async def task(s: Settings) -> Any:
+        from storefront.ai.dependencies import content_service
         from storefront.ai.fill import count_missing, fill_missing
-        from storefront.ai.service import ContentService
         from storefront.core.observability import Metrics
         from storefront.runtime import build_runtime
 
         async with build_runtime(s, Metrics()) as state:
             total = await count_missing(state.db)
-            service = ContentService.for_state(state)
+            service = content_service(state, state.ai)
             with _progress("products") as bar:
                 job = bar.add_task("products", total=total)
                 return await fill_missing(state.db, service, concurrency, lambda: bar.advance(job))

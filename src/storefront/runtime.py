@@ -14,17 +14,16 @@ from dataclasses import dataclass
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from taskiq import AsyncBroker
 
 from storefront.ai.chain import ContentChain, build_chain
-from storefront.ai.expansion import build_expander
+from storefront.ai.expansion import QueryExpander, build_expander
 from storefront.ai.tasks import ai_handlers
 from storefront.config import Settings, resolve_jwt_secret
 from storefront.core import migrate
 from storefront.core.cache import Cache
 from storefront.core.db import Database, create_engine
 from storefront.core.events import EventBus, LocalEventBus, RedisEventBus
-from storefront.core.jobs import JobQueue, JobRunner, Sweeper
+from storefront.core.jobs import JobQueue, JobRunner, JobSystem, Sweeper
 from storefront.core.mail import Mailer, build_mailer
 from storefront.core.observability import Metrics
 from storefront.core.pagination import CursorCodec
@@ -38,13 +37,12 @@ log = structlog.get_logger("storefront.runtime")
 
 
 @dataclass(slots=True)
-class JobSystem:
-    broker: AsyncBroker
-    runner: JobRunner
-    queue: JobQueue
-    sweeper: Sweeper
-    # Without Redis there is no separate worker: the API process runs its jobs.
-    runs_in_process: bool
+class Runtime(AppState):
+    """Everything a process holds: the core clients and the AI domain's."""
+
+    ai: ContentChain
+    # Search query expansion: None unless AI_SEARCH_EXPANSION and a remote provider.
+    expander: QueryExpander | None = None
 
 
 def _jobs(
@@ -68,7 +66,7 @@ def _jobs(
 @asynccontextmanager
 async def build_runtime(
     settings: Settings, metrics: Metrics, *, migrate_embedded: bool = True
-) -> AsyncIterator[AppState]:
+) -> AsyncIterator[Runtime]:
     secret = resolve_jwt_secret(settings)
     db = Database(create_engine(settings), create_engine(settings, autocommit=True))
     redis = (
@@ -88,7 +86,7 @@ async def build_runtime(
             # Start anyway: readiness reports Redis, and jobs wait in the outbox table
             # until a worker's sweeper hands them out.
             log.error("broker_unavailable", error=repr(exc))
-        yield AppState(
+        yield Runtime(
             settings=settings,
             db=db,
             redis=redis,

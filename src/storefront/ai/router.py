@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
+from storefront.ai.dependencies import ChainDep, ContentServiceDep
 from storefront.ai.schemas import AiStatus, GenerateRequest, GenerateResponse
-from storefront.ai.service import ContentService
-from storefront.core.deps import API_PREFIX, StateDep
+from storefront.core.dependencies import API_PREFIX
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import AdminUser
 
 router = APIRouter(tags=["ai"])
-
-
-async def get_content_service(state: StateDep) -> ContentService:
-    return ContentService.for_state(state)
-
-
-ContentServiceDep = Annotated[ContentService, Depends(get_content_service)]
 
 
 @router.post(
@@ -38,5 +29,5 @@ async def generate_content(
 
 
 @router.get(f"{API_PREFIX}/ai/status", response_model=AiStatus, summary="Providers in order, circuits and counts")
-async def ai_status(_: AdminUser, state: StateDep) -> AiStatus:
-    return AiStatus.of(await state.ai.status())
+async def ai_status(_: AdminUser, chain: ChainDep) -> AiStatus:
+    return AiStatus.of(await chain.status())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,9 +21,6 @@ from storefront.catalog.errors import ProductNotFound
 from storefront.catalog.models import Category, Product
 from storefront.core.db import Database, after_commit
 from storefront.core.errors import Conflict
-
-if TYPE_CHECKING:
-    from storefront.core.state import AppState
 
 Field = Literal["description", "seo_keywords"]
 FIELDS: tuple[Field, ...] = ("description", "seo_keywords")
@@ -48,10 +45,6 @@ class ContentService:
         self.db = db
         self.chain = chain
         self.cache = cache
-
-    @classmethod
-    def for_state(cls, state: AppState) -> ContentService:
-        return cls(state.db, state.ai, CatalogCache(state.cache))
 
     async def _facts(self, product_id: int, fields: Collection[Field], overwrite: bool) -> tuple[ProductFacts, bool]:
         async with self.db.session_scope(immediate=False) as session:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from storefront.analytics.service import Analytics
-from storefront.core.deps import API_PREFIX, SessionDep
+from storefront.core.dependencies import API_PREFIX, SessionDep
 from storefront.identity.dependencies import AdminUser
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin/analytics", tags=["admin"])

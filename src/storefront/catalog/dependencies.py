@@ -4,17 +4,39 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from storefront.catalog.cache import CatalogCache
 from storefront.catalog.categories import CategoryService
 from storefront.catalog.products import ProductService
-from storefront.catalog.reads import ProductReader
-from storefront.core.deps import SessionDep, StateDep
+from storefront.catalog.reads import ProductReader, QueryExpansion
+from storefront.catalog.search import search_backend
+from storefront.core.dependencies import SessionDep, StateDep
+from storefront.core.state import AppState
 
 
-async def get_reader(state: StateDep) -> ProductReader:
-    return ProductReader.for_state(state)
+def product_reader(state: AppState, expansion: QueryExpansion | None) -> ProductReader:
+    """The reader every entry point (HTTP, MCP) uses, wired from the process's clients."""
+    return ProductReader(
+        state.db,
+        CatalogCache(state.cache),
+        state.cursors,
+        search_backend(state.db.dialect),
+        state.settings.search_candidate_limit,
+        expansion,
+    )
+
+
+async def get_expansion(request: Request) -> QueryExpansion | None:
+    # Built by the AI domain in the runtime; the catalog knows it only by its protocol.
+    expansion: QueryExpansion | None = request.app.state.storefront.expander
+    return expansion
+
+
+async def get_reader(
+    state: StateDep, expansion: Annotated[QueryExpansion | None, Depends(get_expansion)]
+) -> ProductReader:
+    return product_reader(state, expansion)
 
 
 async def get_product_service(state: StateDep, session: SessionDep) -> ProductService:

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from storefront.catalog import repository
 from storefront.catalog.cache import CatalogCache, etag
 from storefront.catalog.errors import ProductNotFound
 from storefront.catalog.query import SearchQuery, parse, with_alternatives
 from storefront.catalog.schemas import ProductFilters, ProductRead
-from storefront.catalog.search import SearchBackend, search_backend
+from storefront.catalog.search import SearchBackend
 from storefront.core.db import Database
 from storefront.core.pagination import CursorCodec, Page, PageParams, split_page
 from storefront.core.sqltypes import AnyRow, AnySelect
-
-if TYPE_CHECKING:
-    from storefront.core.state import AppState
 
 
 def _encode_product(row: AnyRow) -> bytes:
@@ -57,18 +54,6 @@ class ProductReader:
         self.search_backend = search_backend
         self.candidate_limit = candidate_limit
         self.expansion = expansion
-
-    @classmethod
-    def for_state(cls, state: AppState) -> ProductReader:
-        """The reader every entry point (HTTP, MCP) uses, wired from the app's clients."""
-        return cls(
-            state.db,
-            CatalogCache(state.cache),
-            state.cursors,
-            search_backend(state.db.dialect),
-            state.settings.search_candidate_limit,
-            state.expander,
-        )
 
     async def _one(self, statement: AnySelect, params: dict[str, Any] | None = None) -> AnyRow | None:
         async with self.db.reader() as connection:

@@ -21,7 +21,7 @@ from storefront.catalog.schemas import (
     ProductReplace,
     ProductSort,
 )
-from storefront.core.deps import API_PREFIX, StateDep
+from storefront.core.dependencies import API_PREFIX, StateDep
 from storefront.core.errors import InvalidInput
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId

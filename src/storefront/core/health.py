@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from storefront.core.deps import StateDep
+from storefront.core.dependencies import StateDep
 from storefront.core.errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])

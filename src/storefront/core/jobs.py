@@ -31,6 +31,7 @@ from sqlalchemy import JSON, CursorResult, Index, String, Text, func, or_, selec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from taskiq import AsyncBroker
 
 from storefront.core.db import Database, after_commit
 from storefront.core.errors import Conflict, NotFound
@@ -246,6 +247,18 @@ class Sweeper:
             except Exception:
                 log.exception("sweep_failed")
             await asyncio.sleep(self.interval)
+
+
+@dataclass(slots=True)
+class JobSystem:
+    """The job machinery of one process, built by ``storefront.runtime``."""
+
+    broker: AsyncBroker
+    runner: JobRunner
+    queue: JobQueue
+    sweeper: Sweeper
+    # Without Redis there is no separate worker: the API process runs its jobs.
+    runs_in_process: bool
 
 
 class JobAdmin:

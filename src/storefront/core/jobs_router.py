@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
-from storefront.core.deps import API_PREFIX, SessionDep, StateDep
+from storefront.core.dependencies import API_PREFIX, SessionDep, StateDep
 from storefront.core.jobs import JobAdmin, JobStatus
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId

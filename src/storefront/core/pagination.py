@@ -8,10 +8,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select
 
 from storefront.core.errors import BadRequest, InvalidInput
 
@@ -30,6 +32,24 @@ def split_page(rows: Sequence[T], limit: int, position: Callable[[T], list[Any]]
     """Given up to ``limit + 1`` rows, the page and the keyset position after it (None at the end)."""
     items = list(rows[:limit])
     return items, (position(items[-1]) if len(rows) > limit else None)
+
+
+@dataclass(frozen=True, slots=True)
+class IdKeyset:
+    """Where a page of rows ordered by id starts, for a repository to apply.
+
+    One more row than ``limit`` is fetched: its presence says a next page exists.
+    """
+
+    after: int | None  # the id of the previous page's last row (None: the first page)
+    limit: int
+    offset: int | None = None
+
+    def apply(self, statement: Select[Any], id_column: ColumnElement[int], *, newest_first: bool = True) -> Select[Any]:
+        if self.after is not None:
+            statement = statement.where(id_column < self.after if newest_first else id_column > self.after)
+        statement = statement.order_by(id_column.desc() if newest_first else id_column.asc()).limit(self.limit + 1)
+        return statement.offset(self.offset) if self.offset else statement
 
 
 class CursorCodec:
@@ -56,7 +76,13 @@ class CursorCodec:
         """The id a page by id starts after (None for the first page)."""
         return int(self.decode(scope, page.cursor)[0]) if page.cursor else None
 
-    def id_page(self, scope: str, rows: Sequence[Any], page: PageParams, convert: Callable[[Any], U]) -> Page[U]:
+    def keyset(self, scope: str, page: PageParams) -> IdKeyset:
+        """The keyset a listing by id of ``scope`` reads, from the request's page parameters."""
+        return IdKeyset(self.after_id(scope, page), page.limit, page.offset)
+
+    def id_page(
+        self, scope: str, rows: Sequence[Any], page: PageParams | IdKeyset, convert: Callable[[Any], U]
+    ) -> Page[U]:
         """The page from up to ``limit + 1`` rows ordered by id, with the cursor to the next."""
         items, position = split_page(rows, page.limit, lambda row: [row.id])
         return Page(

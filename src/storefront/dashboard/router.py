@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from storefront.core.deps import API_PREFIX, StateDep
+from storefront.core.dependencies import API_PREFIX, StateDep
 from storefront.dashboard.service import Dashboard
 from storefront.identity.dependencies import CurrentUser
 from storefront.identity.schemas import UserRead

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.core.deps import SessionDep, StateDep
+from storefront.core.dependencies import SessionDep, StateDep
 from storefront.core.errors import Forbidden, Unauthenticated
 from storefront.core.state import AppState
 from storefront.identity.api_tokens import ApiTokenService

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from storefront.core.deps import API_PREFIX, StateDep
+from storefront.core.dependencies import API_PREFIX, StateDep
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import (

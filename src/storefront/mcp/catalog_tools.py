@@ -10,15 +10,15 @@ from pydantic import Field
 
 from storefront.catalog.cache import CatalogCache
 from storefront.catalog.categories import CategoryService
+from storefront.catalog.dependencies import product_reader
 from storefront.catalog.products import ProductService
-from storefront.catalog.reads import ProductReader
 from storefront.catalog.schemas import CategoryRead, ProductFilters, ProductPatch, ProductRead, ProductSort, Stock
 from storefront.core.errors import InvalidInput
 from storefront.core.pagination import Page
 from storefront.core.schemas import MoneyIn, Slug
-from storefront.core.state import AppState
 from storefront.mcp.identity import caller, require_admin
 from storefront.mcp.params import Cursor, Id, Limit, page
+from storefront.runtime import Runtime
 
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 Query = Annotated[
@@ -35,7 +35,7 @@ MaxPrice = Annotated[MoneyIn | None, Field(description='Highest price, e.g. "25.
 InStock = Annotated[bool | None, Field(description="true: only products in stock; false: only sold out.")]
 
 
-def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
+def register_catalog_tools(server: MCPServer[Any], state: Runtime) -> None:
     @server.tool(annotations=READ)
     async def search_products(
         query: Query,
@@ -49,7 +49,7 @@ def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
         """Full-text search of the catalog, best match first (a title match ranks above a
         description match); the last word also matches as a prefix. Prices are decimal strings."""
         filters = ProductFilters(category=category, min_price=min_price, max_price=max_price, in_stock=in_stock)
-        body = await ProductReader.for_state(state).search(query, filters, page(limit, cursor))
+        body = await product_reader(state, state.expander).search(query, filters, page(limit, cursor))
         return Page[ProductRead].model_validate_json(body)
 
     @server.tool(annotations=READ)
@@ -64,7 +64,7 @@ def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
     ) -> Page[ProductRead]:
         """Browse the catalog with filters, newest first unless `sort` says otherwise."""
         filters = ProductFilters(category=category, min_price=min_price, max_price=max_price, in_stock=in_stock)
-        body = await ProductReader.for_state(state).listing(filters, sort, page(limit, cursor))
+        body = await product_reader(state, state.expander).listing(filters, sort, page(limit, cursor))
         return Page[ProductRead].model_validate_json(body)
 
     @server.tool(annotations=READ)
@@ -75,7 +75,7 @@ def register_catalog_tools(server: MCPServer[Any], state: AppState) -> None:
         """One product, by id or by slug (give exactly one): price, stock, category, description."""
         if (product_id is None) == (slug is None):
             raise InvalidInput("product_id", "give either product_id or slug")
-        reader = ProductReader.for_state(state)
+        reader = product_reader(state, state.expander)
         _, body = await (reader.product(product_id) if product_id is not None else reader.product_by_slug(str(slug)))
         return ProductRead.model_validate_json(body)
 

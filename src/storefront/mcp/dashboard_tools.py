@@ -9,12 +9,12 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from storefront.core.schemas import MoneyOut
-from storefront.core.state import AppState
 from storefront.dashboard.service import Dashboard
 from storefront.identity.schemas import UserRead
 from storefront.mcp.identity import caller
 from storefront.notifications.schemas import NotificationRead
 from storefront.orders.schemas import OrderRead
+from storefront.runtime import Runtime
 
 
 class NotificationSummary(BaseModel):
@@ -44,7 +44,7 @@ class DashboardRead(BaseModel):
     errors: dict[str, str] = Field(description="Sections that could not be read, and why.")
 
 
-def register_dashboard_tools(server: MCPServer[Any], state: AppState) -> None:
+def register_dashboard_tools(server: MCPServer[Any], state: Runtime) -> None:
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def get_dashboard() -> DashboardRead:
         """Your account at a glance: recent orders, unread notifications, todo counts

@@ -20,9 +20,9 @@ from starlette.types import Receive, Scope, Send
 
 from storefront.core.context import current_request_id
 from storefront.core.errors import AppError, ServiceUnavailable, Unauthenticated, error_response
-from storefront.core.state import AppState
 from storefront.mcp.identity import PRINCIPAL_KEY, REQUEST_ID_KEY, authenticate, from_http_request
 from storefront.mcp.server import build_server
+from storefront.runtime import Runtime
 
 # Host and Origin checks (DNS-rebinding protection) guard servers that trust the
 # browser's ambient credentials. Here every call needs a bearer token a page from
@@ -44,10 +44,10 @@ class McpEndpoint:
 
     def __init__(self) -> None:
         self._manager: StreamableHTTPSessionManager | None = None
-        self._state: AppState | None = None
+        self._state: Runtime | None = None
 
     @asynccontextmanager
-    async def running(self, state: AppState) -> AsyncIterator[None]:
+    async def running(self, state: Runtime) -> AsyncIterator[None]:
         server = build_server(state, from_http_request)
         # Builds the session manager; the Starlette app it returns is not used, since
         # authentication and routing are ours.

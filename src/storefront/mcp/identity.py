@@ -16,10 +16,10 @@ from typing import Any, Protocol
 from mcp.server.mcpserver import Context
 
 from storefront.core.errors import Forbidden, Unauthenticated
-from storefront.core.state import AppState
 from storefront.identity.auth import Principal
 from storefront.identity.dependencies import auth_service
 from storefront.identity.models import Role, User
+from storefront.runtime import Runtime
 
 ToolContext = Context[Any, Any]
 
@@ -52,7 +52,7 @@ def calling_as(principal: Principal) -> Iterator[None]:
         _caller.reset(token)
 
 
-async def authenticate(state: AppState, token: str) -> Principal:
+async def authenticate(state: Runtime, token: str) -> Principal:
     """The principal behind an access token or a personal API token (Unauthenticated if none)."""
     # A read-only session of its own, as for HTTP requests: no transaction held.
     async with state.db.read_sessionmaker() as session:
@@ -76,7 +76,7 @@ async def from_http_request(ctx: ToolContext) -> Principal:
 class FixedToken:
     """The identity of a stdio server: its one token, verified on each call."""
 
-    def __init__(self, state: AppState, token: str) -> None:
+    def __init__(self, state: Runtime, token: str) -> None:
         self.state = state
         self.token = token
 

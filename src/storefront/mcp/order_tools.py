@@ -12,13 +12,13 @@ from pydantic import Field
 from storefront.catalog.cache import CatalogCache
 from storefront.core.pagination import Page
 from storefront.core.params import MAX_ID
-from storefront.core.state import AppState
 from storefront.mcp.errors import ReplayedFailure
 from storefront.mcp.identity import caller, owner_scope, require_admin
 from storefront.mcp.params import Cursor, Id, Limit, page
 from storefront.orders.repository import order_read
 from storefront.orders.schemas import OrderCreate, OrderItemIn, OrderRead
 from storefront.orders.service import OrderQueries, OrderService
+from storefront.runtime import Runtime
 
 OrderId = Annotated[Id, Field(description="The order's id.")]
 StatusName = Literal["placed", "shipped", "delivered", "cancelled"]
@@ -33,7 +33,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def register_order_tools(server: MCPServer[Any], state: AppState) -> None:
+def register_order_tools(server: MCPServer[Any], state: Runtime) -> None:
     @server.tool(annotations=ToolAnnotations(open_world_hint=False))
     async def place_order(
         items: Annotated[

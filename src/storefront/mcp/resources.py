@@ -10,17 +10,17 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from storefront.catalog.cache import CatalogCache
 from storefront.catalog.categories import CategoryService
-from storefront.catalog.reads import ProductReader
+from storefront.catalog.dependencies import product_reader
 from storefront.catalog.schemas import CategoryRead
 from storefront.core.errors import AppError, NotFound
-from storefront.core.state import AppState
+from storefront.runtime import Runtime
 
 JSON = "application/json"
 # Enough for any real catalog's category list in one read; list_categories pages.
 MAX_CATEGORIES = 1000
 
 
-def register_resources(server: MCPServer[Any], state: AppState) -> None:
+def register_resources(server: MCPServer[Any], state: Runtime) -> None:
     @server.resource("storefront://categories", name="categories", mime_type=JSON)
     async def categories() -> str:
         """Every category of the catalog: id, name, slug (JSON)."""
@@ -33,7 +33,7 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
     async def product(slug: str) -> str:
         """One product by its slug, as the API returns it (JSON)."""
         try:
-            _, body = await ProductReader.for_state(state).product_by_slug(slug)
+            _, body = await product_reader(state, state.expander).product_by_slug(slug)
         except NotFound as exc:
             raise ResourceNotFoundError(f"{exc.code}: {exc.message}") from exc
         except AppError as exc:

@@ -17,7 +17,6 @@ from pydantic import AnyUrl, ValidationError
 from storefront import __version__
 from storefront.core.context import reset_request_id, set_request_id
 from storefront.core.errors import AppError
-from storefront.core.state import AppState
 from storefront.mcp.catalog_tools import register_catalog_tools
 from storefront.mcp.dashboard_tools import register_dashboard_tools
 from storefront.mcp.errors import (
@@ -31,6 +30,7 @@ from storefront.mcp.identity import REQUEST_ID_KEY, Identify, ToolContext, calli
 from storefront.mcp.order_tools import register_order_tools
 from storefront.mcp.resources import register_resources
 from storefront.mcp.todo_tools import register_todo_tools
+from storefront.runtime import Runtime
 
 log = structlog.get_logger("storefront.mcp")
 
@@ -115,7 +115,7 @@ class StorefrontMCP(MCPServer[Any]):
         return result if isinstance(result, InputRequiredResult) else list(result)
 
 
-def build_server(state: AppState, identify: Identify) -> StorefrontMCP:
+def build_server(state: Runtime, identify: Identify) -> StorefrontMCP:
     server = StorefrontMCP(identify)
     register_catalog_tools(server, state)
     register_todo_tools(server, state)

@@ -10,9 +10,9 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from storefront.core.pagination import Page
-from storefront.core.state import AppState
 from storefront.mcp.identity import caller
 from storefront.mcp.params import Cursor, Id, Limit, page
+from storefront.runtime import Runtime
 from storefront.todos.schemas import Description, Priority, Title, TodoCreate, TodoFilters, TodoRead, TodoUpdate
 from storefront.todos.service import TodoService
 
@@ -27,7 +27,7 @@ class Deleted(BaseModel):
     deleted: bool = True
 
 
-def register_todo_tools(server: MCPServer[Any], state: AppState) -> None:
+def register_todo_tools(server: MCPServer[Any], state: Runtime) -> None:
     @server.tool(annotations=READ)
     async def list_todos(
         completed: Annotated[bool | None, Field(description="true: done only; false: open only.")] = None,

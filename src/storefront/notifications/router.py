@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from storefront.core.deps import API_PREFIX, SessionDep, StateDep
+from storefront.core.dependencies import API_PREFIX, SessionDep, StateDep
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import CurrentUser

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from storefront.catalog.cache import CatalogCache
-from storefront.core.deps import API_PREFIX, SessionDep, StateDep
+from storefront.core.dependencies import API_PREFIX, SessionDep, StateDep
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import MAX_ID, ResourceId
 from storefront.identity.dependencies import AdminUser, CurrentUser

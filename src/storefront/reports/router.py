@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from storefront.core.deps import API_PREFIX, StateDep
+from storefront.core.dependencies import API_PREFIX, StateDep
 from storefront.core.errors import InvalidInput
 from storefront.identity.dependencies import AdminUser
 from storefront.reports.service import Reports

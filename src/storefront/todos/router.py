@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from storefront.core.deps import API_PREFIX, SessionDep, StateDep
+from storefront.core.dependencies import API_PREFIX, SessionDep, StateDep
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import CurrentUser
