@@ -2,6 +2,7 @@
 
 from storefront.ai import models as ai_models
 from storefront.catalog import models as catalog_models
+from storefront.core import idempotency as idempotency_models
 from storefront.core import jobs as job_models
 from storefront.core.models import Base
 from storefront.identity import models as identity_models
@@ -14,6 +15,7 @@ metadata = Base.metadata
 __all__ = [
     "ai_models",
     "catalog_models",
+    "idempotency_models",
     "identity_models",
     "job_models",
     "metadata",

@@ -23,6 +23,7 @@ from storefront.core import migrate
 from storefront.core.cache import Cache
 from storefront.core.db import Database, create_engine
 from storefront.core.events import EventBus, LocalEventBus, RedisEventBus
+from storefront.core.idempotency import PURGE_IDEMPOTENCY_KEYS, purge_expired_keys
 from storefront.core.jobs import JobQueue, JobRunner, JobSystem, Sweeper
 from storefront.core.mail import Mailer, build_mailer
 from storefront.core.observability import Metrics
@@ -31,7 +32,7 @@ from storefront.core.ratelimit import RateLimiter
 from storefront.core.security import PasswordHasher, TokenCodec
 from storefront.core.state import AppState
 from storefront.core.taskqueue import TaskiqDispatcher, build_broker
-from storefront.orders.tasks import PURGE_IDEMPOTENCY_KEYS, order_handlers
+from storefront.orders.tasks import order_handlers
 
 log = structlog.get_logger("storefront.runtime")
 
@@ -50,6 +51,7 @@ def _jobs(
 ) -> JobSystem:
     handlers = order_handlers(mailer, events, settings.mail_from, settings.job_lease_seconds)
     handlers |= ai_handlers(ai, cache)
+    handlers[PURGE_IDEMPOTENCY_KEYS] = purge_expired_keys
     runner = JobRunner(db, handlers, lease=settings.job_lease_seconds, retry_base=settings.job_retry_base_seconds)
     broker = build_broker(settings)
     dispatcher = TaskiqDispatcher(broker, runner)

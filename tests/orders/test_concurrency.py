@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storefront.app import create_app
 from storefront.catalog.models import Category, Product
 from storefront.config import Settings
+from storefront.core.idempotency import IdempotencyKey
 from storefront.core.jobs import Job
 from storefront.identity.models import User
-from storefront.orders.models import IdempotencyKey, Order, OrderLine, SentEmail
+from storefront.orders.models import Order, OrderLine, SentEmail
 from tests.conftest import make_settings
 from tests.helpers import Api
 

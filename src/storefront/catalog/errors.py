@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from storefront.core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -28,3 +30,18 @@ class SlugTaken(Conflict):
 class CategoryInUse(Conflict):
     def __init__(self, slug: str) -> None:
         super().__init__(f"Category '{slug}' still has products")
+
+
+class ProductUnavailable(NotFound):
+    """An order or checkout names a product that does not exist or is archived."""
+
+    def __init__(self, product_id: int) -> None:
+        super().__init__(f"Product {product_id} not found", details=[{"product_id": product_id}])
+
+
+class OutOfStock(Conflict):
+    code = "OUT_OF_STOCK"
+
+    def __init__(self, shortages: list[dict[str, Any]]) -> None:
+        names = ", ".join(str(item["product_id"]) for item in shortages)
+        super().__init__(f"Not enough stock for product {names}", details=shortages)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, or_, select, tuple_
+from sqlalchemy import and_, bindparam, func, literal, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Category, Product
@@ -200,3 +200,47 @@ class CatalogRepository:
     async def add(self, obj: Category | Product) -> None:
         self.session.add(obj)
         await self.session.flush()
+
+
+class StockRepository:
+    """Stock movements on ``products``: conditional UPDATEs, one product at a time. No commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def take(self, product_id: int, quantity: int, now: datetime) -> AnyRow | None:
+        """Decrement a live product's stock if at least ``quantity`` is left; the row after, or None.
+
+        The ``stock >= quantity`` condition makes overselling impossible under any
+        concurrency: PostgreSQL re-checks it against the newest row version after
+        waiting for a concurrent writer, and SQLite has one writer at a time.
+        """
+        return (
+            await self.session.execute(
+                update(Product)
+                .where(Product.id == product_id, Product.archived_at.is_(None), Product.stock >= quantity)
+                .values(stock=Product.stock - quantity, version=Product.version + 1, updated_at=now)
+                .returning(Product.slug, Product.title, Product.price, Product.stock, Product.low_stock_threshold)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+
+    async def give_back(self, product_id: int, quantity: int, now: datetime) -> str | None:
+        """Return stock to a product (archived ones too); its slug, or None if it is gone."""
+        slug: str | None = await self.session.scalar(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(stock=Product.stock + quantity, version=Product.version + 1, updated_at=now)
+            .returning(Product.slug)
+            .execution_options(synchronize_session=False)
+        )
+        return slug
+
+    async def stock_rows(self, product_ids: Collection[int]) -> dict[int, AnyRow]:
+        """Id, slug, title, price, stock and archived_at of these products (archived included)."""
+        rows = await self.session.execute(
+            select(Product.id, Product.slug, Product.title, Product.price, Product.stock, Product.archived_at).where(
+                Product.id.in_(list(product_ids))
+            )
+        )
+        return {row.id: row for row in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
@@ -102,6 +103,19 @@ class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class ReplayedRefusal(Exception):
+    """A refusal stored under an idempotency key, answered again byte for byte."""
+
+    def __init__(self, status_code: int, body: bytes) -> None:
+        super().__init__(f"replayed refusal ({status_code})")
+        self.status_code = status_code
+        self.body = body
+
+    def envelope(self) -> dict[str, Any]:
+        error: dict[str, Any] = json.loads(self.body)["error"]
+        return error
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {
         "error": {
@@ -151,6 +165,16 @@ async def _app_error(_: Request, exc: Exception) -> Response:
     return error_response(error.status_code, error.code, error.message, error.details, error.headers)
 
 
+async def _replayed_refusal(_: Request, exc: Exception) -> Response:
+    refusal = cast(ReplayedRefusal, exc)
+    return Response(
+        refusal.body,
+        status_code=refusal.status_code,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
 async def _validation_error(_: Request, exc: Exception) -> Response:
     errors = cast(RequestValidationError, exc).errors()
     if any(error.get("type") == "json_invalid" for error in errors):
@@ -175,5 +199,6 @@ def internal_error_response() -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(ReplayedRefusal, _replayed_refusal)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storefront.core.errors import BadRequest, InvalidInput
 
@@ -45,7 +46,9 @@ class IdKeyset:
     limit: int
     offset: int | None = None
 
-    def apply(self, statement: Select[Any], id_column: ColumnElement[int], *, newest_first: bool = True) -> Select[Any]:
+    def apply(
+        self, statement: Select[Any], id_column: InstrumentedAttribute[int], *, newest_first: bool = True
+    ) -> Select[Any]:
         if self.after is not None:
             statement = statement.where(id_column < self.after if newest_first else id_column > self.after)
         statement = statement.order_by(id_column.desc() if newest_first else id_column.asc()).limit(self.limit + 1)

@@ -17,7 +17,8 @@ from storefront.core.db import Database
 from storefront.notifications.models import Notification
 from storefront.notifications.schemas import NotificationRead
 from storefront.orders.models import Order, OrderStatus
-from storefront.orders.repository import OrderRepository, order_read
+from storefront.orders.repository import OrderRepository
+from storefront.orders.schemas import order_read
 from storefront.todos.models import Todo
 from storefront.todos.service import overdue_condition
 
@@ -26,7 +27,7 @@ Section = Callable[[AsyncSession, int], Awaitable[Any]]
 
 
 async def recent_orders(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
-    orders = await OrderRepository(session).list(user_id, None, None, 5, None)
+    orders = await OrderRepository(session).recent(user_id, 5)
     return [order_read(order).model_dump(mode="json") for order in orders]
 
 

@@ -21,6 +21,10 @@ class UserRepository:
     async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
 
+    async def active_admin_ids(self) -> Sequence[int]:
+        """Who hears about the shop's stock (low-stock and sold-out notifications)."""
+        return (await self.session.scalars(select(User.id).where(User.role == "admin", User.is_active.is_(True)))).all()
+
     async def add(self, user: User) -> User:
         self.session.add(user)
         await self.session.flush()

@@ -18,17 +18,6 @@ from pydantic import ValidationError
 from storefront.core.errors import AppError, error_body
 
 
-class ReplayedFailure(Exception):
-    """An earlier refusal, stored under an idempotency key and answered again."""
-
-    def __init__(self, envelope: dict[str, Any]) -> None:
-        error = envelope["error"]
-        super().__init__(error["message"])
-        self.code: str = error["code"]
-        self.message: str = error["message"]
-        self.details: Any = error.get("details")
-
-
 def failure(code: str, message: str, details: Any = None) -> CallToolResult:
     body = error_body(code, message, details)
     return CallToolResult(

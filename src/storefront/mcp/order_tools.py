@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from storefront.catalog.cache import CatalogCache
 from storefront.core.pagination import Page
 from storefront.core.params import MAX_ID
-from storefront.mcp.errors import ReplayedFailure
 from storefront.mcp.identity import caller, owner_scope, require_admin
 from storefront.mcp.params import Cursor, Id, Limit, page
-from storefront.orders.repository import order_read
-from storefront.orders.schemas import OrderCreate, OrderItemIn, OrderRead
-from storefront.orders.service import OrderQueries, OrderService
+from storefront.orders import dependencies as edge
+from storefront.orders.dependencies import IDEMPOTENCY_KEY_PATTERN, order_service
+from storefront.orders.models import OrderStatus
+from storefront.orders.schemas import OrderCreate, OrderItemIn, OrderRead, order_read
 from storefront.runtime import Runtime
 
 OrderId = Annotated[Id, Field(description="The order's id.")]
-StatusName = Literal["placed", "shipped", "delivered", "cancelled"]
 IdempotencyKey = Annotated[
     str | None,
     Field(
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Retry-safe: the same key with the same items returns the first order instead of a second.",
     ),
 ]
@@ -44,22 +41,19 @@ def register_order_tools(server: MCPServer[Any], state: Runtime) -> None:
         """Buy products as the signed-in user. Stock is taken atomically: if any product lacks
         stock the order fails with OUT_OF_STOCK (details say what is available) and nothing is taken."""
         user = caller().user
-        outcome = await OrderService.for_state(state).place(user.id, OrderCreate(items=items), idempotency_key)
-        if outcome.status >= 400:
-            raise ReplayedFailure(json.loads(outcome.body))
-        return OrderRead.model_validate_json(outcome.body)
+        answer = await edge.place_order(state, user.id, OrderCreate(items=items), idempotency_key)
+        return answer.model
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def get_order(order_id: OrderId) -> OrderRead:
         """One order with its lines and total (your own; admins: any)."""
         user = caller().user
         async with state.db.session_scope(immediate=False) as session:
-            order = await OrderQueries(session, CatalogCache(state.cache)).get(order_id, owner_scope(user))
-            return order_read(order)
+            return order_read(await order_service(state, session).get(order_id, owner_scope(user)))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def list_orders(
-        status: Annotated[StatusName | None, Field(description="Only orders in this status.")] = None,
+        status: Annotated[OrderStatus | None, Field(description="Only orders in this status.")] = None,
         user_id: Annotated[
             int | None, Field(ge=1, le=MAX_ID, description="Admins only: one user's orders (ignored for others).")
         ] = None,
@@ -73,26 +67,23 @@ def register_order_tools(server: MCPServer[Any], state: Runtime) -> None:
             owner = user_id
         params = page(limit, cursor)
         async with state.db.session_scope(immediate=False) as session:
-            before = state.cursors.after_id("orders", params)
-            queries = OrderQueries(session, CatalogCache(state.cache))
-            rows = await queries.list(owner, status, before, limit + 1, None)
-            return state.cursors.id_page("orders", rows, params, order_read)
+            keyset = state.cursors.keyset("orders", params)
+            rows = await order_service(state, session).list(owner, status, keyset)
+            return state.cursors.id_page("orders", rows, keyset, order_read)
 
     @server.tool(annotations=ToolAnnotations(destructive_hint=True, open_world_hint=False))
     async def cancel_order(order_id: OrderId) -> OrderRead:
         """Cancel an order that is still `placed` (your own; admins: any); its stock is given back."""
         user = caller().user
         async with state.db.session_scope() as session:
-            order = await OrderQueries(session, CatalogCache(state.cache)).cancel(order_id, owner_scope(user))
-            return order_read(order)
+            return order_read(await order_service(state, session).cancel(order_id, owner_scope(user)))
 
     @server.tool(annotations=ToolAnnotations(open_world_hint=False))
     async def update_order_status(
         order_id: OrderId,
-        status: Annotated[StatusName, Field(description="placed → shipped → delivered, or placed → cancelled.")],
+        status: Annotated[OrderStatus, Field(description="placed → shipped → delivered, or placed → cancelled.")],
     ) -> OrderRead:
         """Admin only: move an order along its lifecycle; any other move fails with INVALID_TRANSITION."""
         require_admin(caller().user)
         async with state.db.session_scope() as session:
-            order = await OrderQueries(session, CatalogCache(state.cache)).change_status(order_id, status)
-            return order_read(order)
+            return order_read(await order_service(state, session).change_status(order_id, status))

@@ -16,11 +16,10 @@ from pydantic import AnyUrl, ValidationError
 
 from storefront import __version__
 from storefront.core.context import reset_request_id, set_request_id
-from storefront.core.errors import AppError
+from storefront.core.errors import AppError, ReplayedRefusal
 from storefront.mcp.catalog_tools import register_catalog_tools
 from storefront.mcp.dashboard_tools import register_dashboard_tools
 from storefront.mcp.errors import (
-    ReplayedFailure,
     app_error_failure,
     failure,
     internal_failure,
@@ -53,8 +52,9 @@ def _answer(exc: ToolError) -> CallToolResult | None:
         if cause.status_code >= 500:
             log.error("mcp_tool_unavailable", code=cause.code, error=cause.message)
         return app_error_failure(cause)
-    if isinstance(cause, ReplayedFailure):
-        return failure(cause.code, cause.message, cause.details)
+    if isinstance(cause, ReplayedRefusal):
+        error = cause.envelope()
+        return failure(error["code"], error["message"], error.get("details"))
     if isinstance(exc, UnexpectedToolError):
         log.error("mcp_tool_crashed", exc_info=cause or exc)
         return internal_failure()

@@ -1,4 +1,4 @@
-"""Orders, their lines, idempotency keys and sent emails."""
+"""Orders, their lines and the emails sent about them."""
 
 from __future__ import annotations
 
@@ -6,23 +6,29 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.core.models import Base, Money, TimestampMixin, UTCDateTime, utcnow
 
 
 class OrderStatus(StrEnum):
+    """The one definition of an order's statuses: the schemas, the MCP tools, the
+    lifecycle and the table's CHECK constraint all derive from it."""
+
     PLACED = "placed"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
 
 
+_STATUS_VALUES = ", ".join(f"'{status.value}'" for status in OrderStatus)
+
+
 class Order(TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint("status IN ('placed', 'shipped', 'delivered', 'cancelled')", name="status_valid"),
+        CheckConstraint(f"status IN ({_STATUS_VALUES})", name="status_valid"),
         Index("ix_orders_user_id_id", "user_id", "id"),
         Index("ix_orders_status_id", "status", "id"),
         # Covering the analytics: a date range is read from the index alone (PostgreSQL
@@ -59,22 +65,6 @@ class OrderLine(Base):
     quantity: Mapped[int]
     line_total: Mapped[Decimal] = mapped_column("line_total_cents", Money())
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
-
-
-class IdempotencyKey(Base):
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(255))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    # While in progress, locked_until bounds how long a crashed request blocks the key.
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    response_status: Mapped[int | None]
-    response_body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class SentEmail(Base):

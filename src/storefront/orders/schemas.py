@@ -1,14 +1,15 @@
-"""Order bodies."""
+"""Order bodies, and the mapping from an order to what the API shows."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from storefront.core.params import MAX_ID
 from storefront.core.schemas import MoneyOut, Strict
+from storefront.orders.models import Order, OrderStatus
 
 
 class OrderItemIn(Strict):
@@ -30,7 +31,7 @@ class OrderLineRead(BaseModel):
 
 class OrderRead(BaseModel):
     id: int
-    status: str
+    status: OrderStatus
     items: list[OrderLineRead]
     total: MoneyOut
     created_at: datetime
@@ -38,4 +39,25 @@ class OrderRead(BaseModel):
 
 
 class StatusChange(Strict):
-    status: Literal["placed", "shipped", "delivered", "cancelled"]
+    status: OrderStatus
+
+
+def order_read(order: Order) -> OrderRead:
+    """An order with its lines loaded, as the API shows it."""
+    return OrderRead(
+        id=order.id,
+        status=OrderStatus(order.status),
+        items=[
+            OrderLineRead(
+                product_id=line.product_id,
+                title=line.title,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+            )
+            for line in order.lines
+        ],
+        total=order.total,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
