@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.ai.chain import ContentChain, build_chain
 from storefront.ai.expansion import QueryExpander, build_expander
@@ -32,6 +33,8 @@ from storefront.core.ratelimit import RateLimiter
 from storefront.core.security import PasswordHasher, TokenCodec
 from storefront.core.state import AppState
 from storefront.core.taskqueue import TaskiqDispatcher, build_broker
+from storefront.orders.dependencies import build_order_service
+from storefront.orders.service import OrderService
 from storefront.orders.tasks import order_handlers
 
 log = structlog.get_logger("storefront.runtime")
@@ -49,17 +52,23 @@ class Runtime(AppState):
 def _jobs(
     settings: Settings, db: Database, mailer: Mailer, events: EventBus, ai: ContentChain, cache: Cache
 ) -> JobSystem:
-    handlers = order_handlers(mailer, events, settings.mail_from, settings.job_lease_seconds)
+    broker = build_broker(settings)
+    dispatcher = TaskiqDispatcher(broker)
+    queue = JobQueue(dispatcher)
+
+    def order_services(session: AsyncSession) -> OrderService:
+        return build_order_service(session, cache, queue, settings)
+
+    handlers = order_handlers(mailer, events, settings.mail_from, settings.job_lease_seconds, order_services)
     handlers |= ai_handlers(ai, cache)
     handlers[PURGE_IDEMPOTENCY_KEYS] = purge_expired_keys
     runner = JobRunner(db, handlers, lease=settings.job_lease_seconds, retry_base=settings.job_retry_base_seconds)
-    broker = build_broker(settings)
-    dispatcher = TaskiqDispatcher(broker, runner)
+    dispatcher.attach(runner)
     sweeper = Sweeper(runner, dispatcher, settings.job_sweep_interval_seconds, {PURGE_IDEMPOTENCY_KEYS: 3600.0})
     return JobSystem(
         broker,
         runner,
-        JobQueue(dispatcher),
+        queue,
         sweeper,
         runs_in_process=settings.redis_url is None or settings.jobs_inline,
     )

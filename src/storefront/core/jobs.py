@@ -76,8 +76,21 @@ class JobQueue:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
 
-    def enqueue(self, session: AsyncSession, name: str, payload: dict[str, Any], *, max_attempts: int = 8) -> Job:
+    def enqueue(
+        self,
+        session: AsyncSession,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        max_attempts: int = 8,
+        run_at: datetime | None = None,
+    ) -> Job:
+        """Write a job in the caller's unit of work; ``run_at`` defers it (the sweeper hands it out when due)."""
         job = Job(name=name, payload=payload, max_attempts=max_attempts)
+        if run_at is not None:
+            job.available_at = run_at
+            session.add(job)
+            return job
         session.add(job)
 
         async def hand_out() -> None:

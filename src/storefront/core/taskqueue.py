@@ -26,15 +26,25 @@ def build_broker(settings: Settings) -> AsyncBroker:
 
 
 class TaskiqDispatcher:
-    """Hands a job id to the broker; the message carries nothing else."""
+    """Hands a job id to the broker; the message carries nothing else.
 
-    def __init__(self, broker: AsyncBroker, runner: JobRunner) -> None:
+    The runner is attached after construction: job handlers may enqueue jobs
+    themselves, so the queue (over this dispatcher) exists before the runner.
+    """
+
+    def __init__(self, broker: AsyncBroker) -> None:
         self.broker = broker
+        self.runner: JobRunner | None = None
 
         async def run_job(job_id: int) -> None:  # taskiq wants a plain function, not a bound method
-            await runner.run(job_id)
+            if self.runner is None:
+                raise RuntimeError("no job runner attached to the dispatcher")
+            await self.runner.run(job_id)
 
         self._task: Any = broker.register_task(run_job, task_name=TASK_NAME)
+
+    def attach(self, runner: JobRunner) -> None:
+        self.runner = runner
 
     async def dispatch(self, job_id: int) -> None:
         await self._task.kiq(job_id)

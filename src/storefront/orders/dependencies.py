@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.cache import CatalogCache
 from storefront.catalog.inventory import Inventory
+from storefront.config import Settings
+from storefront.core.cache import Cache
 from storefront.core.dependencies import SessionDep, StateDep
 from storefront.core.idempotency import Answer, IdempotentCalls
+from storefront.core.jobs import JobQueue
 from storefront.core.state import AppState
 from storefront.orders.schemas import OrderCreate, OrderRead, order_read
 from storefront.orders.service import OrderLimits, OrderService
@@ -31,14 +34,13 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
+def build_order_service(session: AsyncSession, cache: Cache, jobs: JobQueue, settings: Settings) -> OrderService:
+    return OrderService(session, Inventory(session, CatalogCache(cache)), jobs, OrderLimits.from_settings(settings))
+
+
 def order_service(state: AppState, session: AsyncSession) -> OrderService:
     """The service for one unit of work, wired from the process's clients."""
-    return OrderService(
-        session,
-        Inventory(session, CatalogCache(state.cache)),
-        state.jobs.queue,
-        OrderLimits.from_settings(state.settings),
-    )
+    return build_order_service(session, state.cache, state.jobs.queue, state.settings)
 
 
 def idempotent_calls(state: AppState) -> IdempotentCalls:

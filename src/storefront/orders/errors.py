@@ -15,3 +15,10 @@ class InvalidTransition(Conflict):
 
     def __init__(self, current: str, target: str) -> None:
         super().__init__(f"An order cannot go from {current} to {target}")
+
+
+class OrderNotPayable(Conflict):
+    """A payment arrived for an order that can no longer take it (cancelled or expired)."""
+
+    def __init__(self, order_id: int, status: str) -> None:
+        super().__init__(f"Order {order_id} is {status}: it can no longer be paid")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storefront.core.errors import Conflict
 from storefront.core.pagination import IdKeyset
-from storefront.orders.models import Order, OrderStatus, SentEmail
+from storefront.orders.models import PAID_STATUSES, Order, OrderLine, OrderStatus, PaymentStatus, SentEmail
+from storefront.orders.refunds import RefundExceedsPayment
 
 
 class OrderRepository:
@@ -54,19 +57,87 @@ class OrderRepository:
         # The sum keeps the column's money type: it arrives as a Decimal amount.
         return int(row[0]), Decimal(row[1])
 
-    async def move(self, order_id: int, current: OrderStatus, target: OrderStatus, now: datetime) -> bool:
+    async def move(self, order_id: int, current: OrderStatus, target: OrderStatus, **changes: Any) -> bool:
         """Change the status if it is still ``current``: of two concurrent moves only one wins."""
         changed = await self.session.scalar(
             update(Order)
             .where(Order.id == order_id, Order.status == current)
-            .values(status=target, updated_at=now)
+            .values(status=target, updated_at=datetime.now(UTC), **changes)
             .returning(Order.id)
             .execution_options(synchronize_session=False)
         )
         return changed is not None
 
+    async def set_payment_status(self, order_id: int, status: OrderStatus, payment_status: PaymentStatus) -> None:
+        """Record a payment outcome while the order is still in ``status`` (late news changes nothing)."""
+        await self.session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == status)
+            .values(payment_status=payment_status, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+
+    async def add_refunded(self, order: Order, amount: Decimal, lines: Mapping[int, int]) -> None:
+        """Count a refund, only if it fits in what is left: the conditions hold under concurrency
+        (PostgreSQL re-checks them against the row a concurrent refund just committed)."""
+        now = datetime.now(UTC)
+        counted = await self.session.scalar(
+            update(Order)
+            .where(
+                Order.id == order.id,
+                Order.status.in_(PAID_STATUSES),
+                Order.refunded_total + amount <= Order.total,
+            )
+            .values(refunded_total=Order.refunded_total + amount, updated_at=now)
+            .returning(Order.id)
+            .execution_options(synchronize_session=False)
+        )
+        if counted is None:
+            raise RefundExceedsPayment(order.id, await self._refundable(order.id))
+        for product_id, quantity in sorted(lines.items()):
+            line_id = await self.session.scalar(
+                update(OrderLine)
+                .where(
+                    OrderLine.order_id == order.id,
+                    OrderLine.product_id == product_id,
+                    OrderLine.refunded_quantity + quantity <= OrderLine.quantity,
+                )
+                .values(refunded_quantity=OrderLine.refunded_quantity + quantity)
+                .returning(OrderLine.id)
+                .execution_options(synchronize_session=False)
+            )
+            if line_id is None:
+                raise Conflict(f"Product {product_id} of order {order.id} was refunded concurrently; try again")
+
+    async def _refundable(self, order_id: int) -> Decimal:
+        row = (await self.session.execute(select(Order.total, Order.refunded_total).where(Order.id == order_id))).one()
+        return Decimal(row.total - row.refunded_total)
+
+    async def subtract_refunded(self, order_id: int, amount: Decimal, lines: Mapping[int, int]) -> None:
+        await self.session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(refunded_total=Order.refunded_total - amount, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+        for product_id, quantity in lines.items():
+            await self.session.execute(
+                update(OrderLine)
+                .where(OrderLine.order_id == order_id, OrderLine.product_id == product_id)
+                .values(refunded_quantity=OrderLine.refunded_quantity - quantity)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def mark_refunded_if_complete(self, order_id: int) -> None:
+        await self.session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.refunded_total >= Order.total, Order.status.in_(PAID_STATUSES))
+            .values(status=OrderStatus.REFUNDED, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+
     async def refresh_status(self, order: Order) -> None:
-        await self.session.refresh(order, attribute_names=["status", "updated_at"])
+        await self.session.refresh(order, attribute_names=["status", "payment_status", "refunded_total", "updated_at"])
 
     async def sent_email(self, key: str) -> SentEmail | None:
         return await self.session.get(SentEmail, key)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from storefront.core.params import MAX_ID
 from storefront.core.schemas import MoneyOut, Strict
-from storefront.orders.models import Order, OrderStatus
+from storefront.orders.models import Order, OrderStatus, PaymentStatus
 
 
 class OrderItemIn(Strict):
@@ -29,11 +29,26 @@ class OrderLineRead(BaseModel):
     line_total: MoneyOut
 
 
+class ShippingAddressRead(BaseModel):
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str
+    phone: str | None = None
+
+
 class OrderRead(BaseModel):
     id: int
     status: OrderStatus
     items: list[OrderLineRead]
     total: MoneyOut
+    shipping_address: ShippingAddressRead | None
+    shipping_total: MoneyOut
+    tax_total: MoneyOut
+    refunded_total: MoneyOut
+    payment_status: PaymentStatus | None
     created_at: datetime
     updated_at: datetime
 
@@ -58,6 +73,13 @@ def order_read(order: Order) -> OrderRead:
             for line in order.lines
         ],
         total=order.total,
+        shipping_address=(
+            ShippingAddressRead.model_validate(order.shipping_address) if order.shipping_address else None
+        ),
+        shipping_total=order.shipping_total,
+        tax_total=order.tax_total,
+        refunded_total=order.refunded_total,
+        payment_status=PaymentStatus(order.payment_status) if order.payment_status else None,
         created_at=order.created_at,
         updated_at=order.updated_at,
     )

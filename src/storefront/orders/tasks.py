@@ -1,13 +1,16 @@
-"""What follows a placed order, as idempotent jobs: the email, the notification,
-and low-stock alerts to admins."""
+"""What follows an order, as idempotent jobs: once placed, the email, the
+notification, low-stock and sold-out alerts to admins; unpaid past its deadline,
+the expiry that gives its stock back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.repository import CatalogRepository
 from storefront.core.events import EventBus
@@ -18,12 +21,19 @@ from storefront.notifications.service import NotificationService
 from storefront.orders.emails import order_confirmation
 from storefront.orders.repository import OrderRepository
 from storefront.orders.schemas import order_read
-from storefront.orders.service import CONFIRMATION_EMAIL, LOW_STOCK, ORDER_NOTIFICATION
+from storefront.orders.service import (
+    CONFIRMATION_EMAIL,
+    EXPIRE_UNPAID,
+    LOW_STOCK,
+    ORDER_NOTIFICATION,
+    SOLD_OUT,
+    OrderService,
+)
 
 log = structlog.get_logger("storefront.orders.tasks")
 
 
-def order_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease: float) -> dict[str, Handler]:
+def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease: float) -> dict[str, Handler]:
     lease = timedelta(seconds=claim_lease)
 
     async def confirmation_email(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -68,25 +78,57 @@ def order_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease: f
                 dedupe_key=f"order_placed:{order.id}",
             )
 
-    async def low_stock(ctx: JobContext, payload: dict[str, Any]) -> None:
+    return {CONFIRMATION_EMAIL: confirmation_email, ORDER_NOTIFICATION: notify_placed}
+
+
+def _stock_handlers(events: EventBus) -> dict[str, Handler]:
+    async def stock_alert(ctx: JobContext, kind: str, payload: dict[str, Any]) -> None:
         product_id, order_id = int(payload["product_id"]), int(payload["order_id"])
         async with ctx.db.session_scope() as session:
             product = await CatalogRepository(session).product(product_id)
             if product is None:
                 return
+            if kind == "sold_out":
+                title, body = f"Sold out: {product.title}", "No units left: it shows as out of stock"
+            else:
+                title = f"Low stock: {product.title}"
+                body = f"{product.stock} left, below the threshold of {product.low_stock_threshold}"
             notifications = NotificationService(session, events)
             for admin_id in await UserRepository(session).active_admin_ids():
                 await notifications.notify(
                     admin_id,
-                    kind="low_stock",
-                    title=f"Low stock: {product.title}",
-                    body=f"{product.stock} left, below the threshold of {product.low_stock_threshold}",
+                    kind=kind,
+                    title=title,
+                    body=body,
                     data={"product_id": product.id, "stock": product.stock, "threshold": product.low_stock_threshold},
-                    dedupe_key=f"low_stock:{product.id}:{order_id}",
+                    dedupe_key=f"{kind}:{product.id}:{order_id}",
                 )
 
+    async def low_stock(ctx: JobContext, payload: dict[str, Any]) -> None:
+        await stock_alert(ctx, "low_stock", payload)
+
+    async def sold_out(ctx: JobContext, payload: dict[str, Any]) -> None:
+        await stock_alert(ctx, "sold_out", payload)
+
+    return {LOW_STOCK: low_stock, SOLD_OUT: sold_out}
+
+
+def order_handlers(
+    mailer: Mailer,
+    events: EventBus,
+    sender: str,
+    claim_lease: float,
+    services: Callable[[AsyncSession], OrderService],
+) -> dict[str, Handler]:
+    async def expire_unpaid(ctx: JobContext, payload: dict[str, Any]) -> None:
+        order_id = int(payload["order_id"])
+        async with ctx.db.session_scope() as session:
+            expired = await services(session).expire(order_id, datetime.now(UTC))
+        if expired:
+            log.info("order_expired", order_id=order_id)
+
     return {
-        CONFIRMATION_EMAIL: confirmation_email,
-        ORDER_NOTIFICATION: notify_placed,
-        LOW_STOCK: low_stock,
+        **_placed_handlers(mailer, events, sender, claim_lease),
+        **_stock_handlers(events),
+        EXPIRE_UNPAID: expire_unpaid,
     }
