@@ -17,6 +17,7 @@ from storefront.ai.breaker import CircuitState
 from storefront.ai.metrics import AiCollector, AiMetrics
 from storefront.ai.router import router as ai_router
 from storefront.analytics.router import router as analytics_router
+from storefront.cart.router import router as cart_router
 from storefront.catalog.router import categories_router, products_router
 from storefront.config import Settings
 from storefront.core.errors import install_error_handlers
@@ -32,6 +33,8 @@ from storefront.notifications.router import router as notifications_router
 from storefront.orders.router import router as orders_router
 from storefront.reports.router import router as reports_router
 from storefront.runtime import Runtime, build_runtime
+from storefront.shipping.router import router as shipping_router
+from storefront.taxes.router import router as taxes_router
 from storefront.todos.router import router as todos_router
 
 log = structlog.get_logger("storefront.app")
@@ -104,6 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(categories_router)
     app.include_router(products_router)
     app.include_router(orders_router)
+    app.include_router(cart_router)
+    app.include_router(shipping_router)
+    app.include_router(taxes_router)
     app.include_router(notifications_router)
     app.include_router(jobs_router)
     app.include_router(todos_router)

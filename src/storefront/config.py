@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storefront.fields import currency_code
+
 MIN_SECRET_BYTES = 32
 # What AI_MODELS may name (docs/ai.md); `local` is the offline generator.
 AI_PROVIDERS = ("google-gla", "openai", "anthropic", "bedrock", "local")
@@ -94,6 +96,9 @@ class Settings(BaseSettings):
     order_max_units: int = Field(500, ge=1)
     idempotency_ttl_hours: int = Field(24, ge=24)
 
+    # Commerce: the shop's one currency (ISO 4217), shown on carts; prices are tax-exclusive.
+    currency: str = "USD"
+
     # Dashboard: each section answers within this or comes back null.
     dashboard_section_timeout_seconds: float = Field(2.0, gt=0)
 
@@ -145,6 +150,11 @@ class Settings(BaseSettings):
             if provider != "local" and not model:
                 raise ValueError(f"{entry!r} needs a model: {provider}:<model name>")
         return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        return currency_code(value)
 
     @field_validator("database_url", "redis_url", "jwt_secret", "smtp_url", "ai_openai_base_url", mode="before")
     @classmethod

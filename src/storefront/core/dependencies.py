@@ -35,3 +35,15 @@ async def _session(state: StateDep, request: Request) -> AsyncIterator[AsyncSess
 # scope="function": the unit of work ends (commits) when the endpoint returns and
 # before the response is sent, so a failing commit can never answer 2xx.
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+async def _write_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    # For a safe method that may still write (GET /cart creates the cart on first
+    # use): on SQLite a write inside a read transaction fails with "database is
+    # locked" when another connection committed since the read, so this unit of
+    # work takes the write lock at BEGIN whatever the method.
+    async with state.db.session_scope(immediate=True) as session:
+        yield session
+
+
+WriteSessionDep = Annotated[AsyncSession, Depends(_write_session, scope="function")]
