@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
@@ -21,8 +22,9 @@ from storefront.app import create_app
 from storefront.config import Settings
 from storefront.core import migrate
 from storefront.core.db import create_engine
+from storefront.core.jobs import Job
 from storefront.runtime import Runtime
-from tests.helpers import Api
+from tests.helpers import Api, clean_committed
 
 PG_URL = os.environ.get("STOREFRONT_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("STOREFRONT_TEST_REDIS_URL")
@@ -146,6 +148,26 @@ def api(client: httpx.AsyncClient, app: FastAPI) -> Api:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def live(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Api]:
+    """The app on the real engine: each request commits on its own connection (for real
+    concurrency); what the test committed is deleted afterwards."""
+    async with engine.connect() as connection:
+        last_job = await connection.scalar(select(Job.id).order_by(Job.id.desc()).limit(1)) or 0
+    app = create_app(make_settings(tmp_path, database_url=settings.resolved_database_url))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as client,
+    ):
+        if app.state.storefront.redis is not None:
+            await app.state.storefront.redis.flushdb()
+        api = Api(client, app)
+        try:
+            yield api
+        finally:
+            await clean_committed(engine, last_job)
 
 
 AppFactory = Callable[..., Awaitable[Api]]

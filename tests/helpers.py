@@ -1,20 +1,33 @@
-"""Test helpers: a thin client for the identity flows every test needs."""
+"""Test helpers: a thin client for the identity flows every test needs, the app on a
+real port, the ``storefront`` command as a process, and committed data cleaned up."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
-from collections.abc import Callable
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy import delete, event, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from storefront.identity.repository import UserRepository
-from storefront.identity.users import bootstrap_admin
+from storefront.catalog.models import Category, Product
+from storefront.core.idempotency import IdempotencyKey
+from storefront.core.jobs import Job
+from storefront.identity.models import User
+from storefront.identity.service import bootstrap_admin
+from storefront.orders.models import Order, OrderLine, SentEmail
 from storefront.runtime import Runtime
 
 PASSWORD = "correct horse battery"
@@ -61,6 +74,75 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert isinstance(error["message"], str)
     assert error["message"]
     return error
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """The app on a real loopback port (streaming needs a real server); yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``storefront`` process: none of ours, cheap password hashing, and ``extra``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("STOREFRONT_")}
+    env.update({"STOREFRONT_PASSWORD_HASH_MEMORY_KIB": "8192", "STOREFRONT_PASSWORD_HASH_TIME_COST": "1"})
+    env.update(extra)
+    return env
+
+
+def storefront(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``storefront`` command as a user would: a process in ``cwd``."""
+    return subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "storefront", *args],
+        cwd=cwd,
+        env=cli_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def contended(api: Api, *stocks: int) -> list[dict[str, Any]]:
+    """Products with these stocks, named for ``clean_committed`` to find."""
+    category = await api.category(f"Contention {id(api)}")
+    return [
+        await api.product(category["slug"], f"Contended {index} {id(api)}", price="2.00", stock=stock)
+        for index, stock in enumerate(stocks)
+    ]
+
+
+async def clean_committed(engine: AsyncEngine, last_job: int) -> None:
+    """Delete what a test on the real engine committed: the users it registered (and their
+    orders, keys and emails), the jobs after ``last_job``, and the ``contended`` products."""
+    async with engine.begin() as connection:
+        users = select(User.id).where(User.email.like("%@example.com"))
+        orders = select(Order.id).where(Order.user_id.in_(users))
+        sent = [f"order-confirmation:{order_id}" for order_id in (await connection.scalars(orders)).all()]
+        await connection.execute(delete(SentEmail).where(SentEmail.key.in_(sent)))
+        await connection.execute(delete(OrderLine).where(OrderLine.order_id.in_(orders)))
+        await connection.execute(delete(Order).where(Order.user_id.in_(users)))
+        await connection.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id.in_(users)))
+        await connection.execute(delete(Job).where(Job.id > last_job))
+        await connection.execute(delete(Product).where(Product.title.like("Contended %")))
+        await connection.execute(delete(Category).where(Category.name.like("Contention %")))
+        await connection.execute(delete(User).where(User.id.in_(users)))
 
 
 @dataclass
@@ -127,5 +209,5 @@ class Api:
     async def admin_tokens(self) -> dict[str, Any]:
         email = unique_email("admin")
         async with self.state.db.session_scope() as session:
-            await bootstrap_admin(UserRepository(session), self.state.hasher, email, PASSWORD, "Admin")
+            await bootstrap_admin(session, self.state.hasher, email, PASSWORD, "Admin")
         return await self.login(email)

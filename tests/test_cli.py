@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,24 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("STOREFRONT_")}
-    env.update({"STOREFRONT_PASSWORD_HASH_MEMORY_KIB": "8192", "STOREFRONT_PASSWORD_HASH_TIME_COST": "1"})
-    env.update(extra)
-    return env
-
-
-def storefront(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "storefront", *args],
-        cwd=cwd,
-        env=_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.helpers import cli_env, free_port, storefront
 
 
 def test_db_upgrade_creates_the_embedded_database(tmp_path: Path) -> None:
@@ -69,19 +50,12 @@ def test_create_admin_is_idempotent(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_in_an_empty_folder_is_ready(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own command
         [sys.executable, "-m", "storefront", "serve", "--port", str(port)],
         cwd=tmp_path,
-        env=_env(),
+        env=cli_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

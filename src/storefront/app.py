@@ -22,12 +22,12 @@ from storefront.catalog.router import categories_router, products_router
 from storefront.config import Settings
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
-from storefront.core.jobs_router import router as jobs_router
 from storefront.core.logging import configure_logging
 from storefront.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
 from storefront.dashboard.router import router as dashboard_router
 from storefront.identity.router import auth_router, users_router
+from storefront.jobs.router import router as jobs_router
 from storefront.mcp.http import McpEndpoint
 from storefront.notifications.router import router as notifications_router
 from storefront.orders.router import router as orders_router

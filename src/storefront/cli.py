@@ -1,4 +1,4 @@
-"""The ``storefront`` command: serve, db upgrade, create-admin."""
+"""The ``storefront`` command: serve, db upgrade, seed, import, worker, mcp, create-admin, ai fill."""
 
 from __future__ import annotations
 
@@ -281,13 +281,10 @@ def create_admin(
 
     async def task(s: Settings) -> tuple[str, bool]:
         from storefront.core.security import PasswordHasher
-        from storefront.identity.repository import UserRepository
-        from storefront.identity.users import bootstrap_admin
+        from storefront.identity.service import bootstrap_admin
 
         async with _database(s) as db, db.session_scope() as session:
-            user, created = await bootstrap_admin(
-                UserRepository(session), PasswordHasher(s), data.email, data.password, data.name
-            )
+            user, created = await bootstrap_admin(session, PasswordHasher(s), data.email, data.password, data.name)
             return user.email, created
 
     email_out, created = run_db_task(settings, task)

@@ -11,7 +11,7 @@ from storefront.catalog.cache import CatalogCache
 from tests.ai.conftest import ai_api, new_product
 from tests.ai.fake_provider import GOOD, FakeProvider, status
 from tests.conftest import AppFactory
-from tests.test_cli import storefront
+from tests.helpers import storefront
 
 
 async def test_fill_writes_every_product_missing_content(

@@ -11,8 +11,7 @@ from storefront.catalog.cache import CatalogCache
 from storefront.catalog.importer import import_products
 from storefront.catalog.models import Product
 from storefront.catalog.seed import generate, seed_products
-from tests.helpers import Api
-from tests.test_cli import storefront
+from tests.helpers import Api, storefront
 
 
 def test_generation_is_deterministic_and_unique() -> None:

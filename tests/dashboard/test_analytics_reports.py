@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storefront.orders.models import Order
-from tests.helpers import Api, assert_error
+from tests.helpers import Api, assert_error, serve
 
 
 @pytest.fixture
@@ -161,8 +161,6 @@ async def test_products_csv_round_trips(make_api: Any, history: dict[str, Any]) 
 async def test_a_client_that_disconnects_stops_the_export(
     make_api: Any, history: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.notifications.test_notifications import serve
-
     api: Api = await make_api(report_batch_size=10)
     category = history["a"]["category"]["slug"]
     for index in range(60):

@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.dashboard.router import get_dashboard
+from storefront.dashboard.dependencies import get_dashboard
 from storefront.dashboard.service import SECTIONS, Dashboard, Section
-from tests.helpers import Api
-from tests.orders.test_concurrency import _contended, live  # noqa: F401 - the fixture
+from tests.helpers import Api, contended
 
 DELAY = 0.6
 
@@ -35,8 +34,8 @@ async def _broken(session: AsyncSession, user_id: int) -> Any:
 
 
 @pytest.fixture
-async def shopper(live: Api) -> AsyncIterator[tuple[Api, dict[str, str]]]:  # noqa: F811
-    (product,) = await _contended(live, 20)
+async def shopper(live: Api) -> AsyncIterator[tuple[Api, dict[str, str]]]:
+    (product,) = await contended(live, 20)
     me = await live.customer()
     await live.order(me, (product["id"], 2))
     await live.order(me, (product["id"], 1))

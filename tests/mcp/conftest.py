@@ -30,9 +30,7 @@ from storefront.catalog.models import Category, Product
 from storefront.config import Settings
 from storefront.core.jobs import Job
 from tests.conftest import REDIS_URL, TEST_SECRET, make_settings
-from tests.helpers import Api, bearer
-from tests.notifications.test_notifications import serve
-from tests.orders.test_concurrency import _clean
+from tests.helpers import Api, bearer, clean_committed, serve
 
 # Names of what these tests create, for the clean-up.
 PREFIX = "MCP "
@@ -70,7 +68,7 @@ class Store:
 
 
 async def _clean_up(engine: AsyncEngine, last_job: int) -> None:
-    await _clean(engine, last_job)  # users (and their todos, tokens), orders, jobs, emails
+    await clean_committed(engine, last_job)  # users (and their todos, tokens), orders, jobs, emails
     async with engine.begin() as connection:
         await connection.execute(delete(Product).where(Product.title.like(f"{PREFIX}%")))
         await connection.execute(delete(Category).where(Category.name.like(f"{PREFIX}%")))

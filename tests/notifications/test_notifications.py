@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from tests.helpers import Api, assert_error
+from tests.helpers import Api, assert_error, serve
 
 
 @pytest.fixture
@@ -59,23 +55,6 @@ async def test_notifications_are_private(api: Api, ordered: tuple[dict[str, str]
     stolen = await api.client.post(f"/api/v1/notifications/{theirs['id']}/read", headers=other)
     assert_error(stolen, 404, "NOT_FOUND")
     assert_error(await api.client.get("/api/v1/notifications"), 401, "UNAUTHENTICATED")
-
-
-@contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """The app on a real loopback port (streaming needs a real server)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _collect(

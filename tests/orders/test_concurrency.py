@@ -5,66 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storefront.app import create_app
-from storefront.catalog.models import Category, Product
-from storefront.config import Settings
-from storefront.core.idempotency import IdempotencyKey
-from storefront.core.jobs import Job
-from storefront.identity.models import User
-from storefront.orders.models import Order, OrderLine, SentEmail
-from tests.conftest import make_settings
-from tests.helpers import Api
-
-
-@pytest.fixture
-async def live(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Api]:
-    """The app on the real engine: each request commits on its own connection."""
-    async with engine.connect() as connection:
-        last_job = await connection.scalar(select(Job.id).order_by(Job.id.desc()).limit(1)) or 0
-    app = create_app(make_settings(tmp_path, database_url=settings.resolved_database_url))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as client,
-    ):
-        if app.state.storefront.redis is not None:
-            await app.state.storefront.redis.flushdb()
-        api = Api(client, app)
-        try:
-            yield api
-        finally:
-            await _clean(engine, last_job)
-
-
-async def _clean(engine: AsyncEngine, last_job: int) -> None:
-    async with engine.begin() as connection:
-        users = select(User.id).where(User.email.like("%@example.com"))
-        orders = select(Order.id).where(Order.user_id.in_(users))
-        sent = [f"order-confirmation:{order_id}" for order_id in (await connection.scalars(orders)).all()]
-        await connection.execute(delete(SentEmail).where(SentEmail.key.in_(sent)))
-        await connection.execute(delete(OrderLine).where(OrderLine.order_id.in_(orders)))
-        await connection.execute(delete(Order).where(Order.user_id.in_(users)))
-        await connection.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id.in_(users)))
-        await connection.execute(delete(Job).where(Job.id > last_job))
-        await connection.execute(delete(Product).where(Product.title.like("Contended %")))
-        await connection.execute(delete(Category).where(Category.name.like("Contention %")))
-        await connection.execute(delete(User).where(User.id.in_(users)))
-
-
-async def _contended(api: Api, *stocks: int) -> list[dict[str, Any]]:
-    category = await api.category(f"Contention {id(api)}")
-    return [
-        await api.product(category["slug"], f"Contended {index} {id(api)}", price="2.00", stock=stock)
-        for index, stock in enumerate(stocks)
-    ]
+from tests.helpers import Api, contended
 
 
 async def _stock(api: Api, product: dict[str, Any]) -> int:
@@ -80,7 +25,7 @@ def _codes(responses: list[httpx.Response]) -> Counter[str]:
 
 
 async def test_fifty_buyers_for_ten_items(live: Api) -> None:
-    (product,) = await _contended(live, 10)
+    (product,) = await contended(live, 10)
     buyers = [await live.customer() for _ in range(5)]
     responses = await asyncio.gather(*(live.order(buyers[i % 5], (product["id"], 1)) for i in range(50)))
     assert _codes(responses) == {"201": 10, "OUT_OF_STOCK": 40}
@@ -88,7 +33,7 @@ async def test_fifty_buyers_for_ten_items(live: Api) -> None:
 
 
 async def test_mixed_quantities_never_oversell(live: Api) -> None:
-    (product,) = await _contended(live, 10)
+    (product,) = await contended(live, 10)
     buyer = await live.customer()
     quantities = [1, 2, 3, 4] * 8
     responses = await asyncio.gather(*(live.order(buyer, (product["id"], quantity)) for quantity in quantities))
@@ -105,7 +50,7 @@ async def test_mixed_quantities_never_oversell(live: Api) -> None:
 
 
 async def test_two_products_in_opposite_orders_do_not_deadlock(live: Api) -> None:
-    first, second = await _contended(live, 25, 25)
+    first, second = await contended(live, 25, 25)
     buyer = await live.customer()
     requests = [
         live.order(buyer, (first["id"], 1), (second["id"], 1))
@@ -120,7 +65,7 @@ async def test_two_products_in_opposite_orders_do_not_deadlock(live: Api) -> Non
 
 
 async def test_twenty_concurrent_requests_with_one_key_make_one_order(live: Api) -> None:
-    (product,) = await _contended(live, 100)
+    (product,) = await contended(live, 100)
     buyer = await live.customer()
     responses = await asyncio.gather(*(live.order(buyer, (product["id"], 1), key="one-key") for _ in range(20)))
     codes = _codes(responses)

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from storefront.orders.models import Order, OrderLine
 from storefront.orders.seed import PoolProduct, generate, seed_orders
-from tests.helpers import Api
-from tests.test_cli import storefront
+from tests.helpers import Api, storefront
 
 POOL = [PoolProduct(id=n, title=f"Product {n}", price_cents=100 * n + 25) for n in range(1, 30)]
 

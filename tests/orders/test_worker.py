@@ -27,8 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storefront.app import create_app
 from storefront.config import Settings
 from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET, make_settings
-from tests.helpers import Api
-from tests.orders.test_concurrency import _clean, _contended
+from tests.helpers import Api, clean_committed, contended
 
 pytestmark = pytest.mark.skipif(
     not (PG_URL and REDIS_URL), reason="needs PostgreSQL and Redis: runs in the PostgreSQL + Redis pass of .ci/run"
@@ -108,7 +107,7 @@ async def broker_app(settings: Settings, engine: AsyncEngine, tmp_path: Path) ->
         try:
             yield Api(client, app)
         finally:
-            await _clean(engine, 0)
+            await clean_committed(engine, 0)
 
 
 async def _wait_for(condition: Any, seconds: float) -> bool:
@@ -130,7 +129,7 @@ async def test_a_killed_worker_loses_no_email_and_sends_none_twice(
     second = None
     try:
         await asyncio.sleep(2)  # let the worker join the consumer group
-        (product,) = await _contended(broker_app, 5)
+        (product,) = await contended(broker_app, 5)
         buyer = await broker_app.customer()
         order = (await broker_app.order(buyer, (product["id"], 1))).json()
 

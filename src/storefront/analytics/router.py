@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from storefront.analytics.service import Analytics
-from storefront.core.dependencies import API_PREFIX, SessionDep
+from storefront.analytics.dependencies import AnalyticsDep
+from storefront.core.dependencies import API_PREFIX
 from storefront.identity.dependencies import AdminUser
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin/analytics", tags=["admin"])
@@ -17,8 +17,8 @@ router = APIRouter(prefix=f"{API_PREFIX}/admin/analytics", tags=["admin"])
 @router.get("", summary="Revenue per day, top products, orders by status, low stock")
 async def analytics(
     _: AdminUser,
-    session: SessionDep,
+    service: AnalyticsDep,
     start: Annotated[date, Query(alias="from", description="First day (UTC), inclusive.")],
     end: Annotated[date, Query(alias="to", description="Last day (UTC), inclusive.")],
 ) -> dict[str, Any]:
-    return await Analytics(session).report(start, end)
+    return await service.report(start, end)

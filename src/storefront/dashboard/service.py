@@ -1,72 +1,49 @@
 """The dashboard: independent sections, gathered concurrently, each on its own
 session and under its own timeout. A section that fails or times out comes back
-null and is named in ``errors``; the others still answer."""
+null and is named in ``errors``; the others still answer.
+
+The dashboard has no tables: each section asks the domain that owns the data."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.db import Database
-from storefront.notifications.models import Notification
-from storefront.notifications.schemas import NotificationRead
-from storefront.orders.models import Order, OrderStatus
+from storefront.dashboard.schemas import DashboardRead, OrderStats
+from storefront.identity.models import User
+from storefront.identity.schemas import UserRead
+from storefront.notifications.schemas import NotificationSummary
+from storefront.notifications.service import NotificationService
 from storefront.orders.repository import OrderRepository
-from storefront.orders.schemas import order_read
-from storefront.todos.models import Todo
-from storefront.todos.service import overdue_condition
+from storefront.orders.schemas import OrderRead, order_read
+from storefront.todos.schemas import TodoCounts
+from storefront.todos.service import TodoService
 
 log = structlog.get_logger("storefront.dashboard")
 Section = Callable[[AsyncSession, int], Awaitable[Any]]
+LATEST = 5  # orders and notifications shown
 
 
-async def recent_orders(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
-    orders = await OrderRepository(session).recent(user_id, 5)
-    return [order_read(order).model_dump(mode="json") for order in orders]
+async def recent_orders(session: AsyncSession, user_id: int) -> list[OrderRead]:
+    return [order_read(order) for order in await OrderRepository(session).recent(user_id, LATEST)]
 
 
-async def notifications(session: AsyncSession, user_id: int) -> dict[str, Any]:
-    unread = await session.scalar(
-        select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
-    latest = await session.scalars(
-        select(Notification).where(Notification.user_id == user_id).order_by(Notification.id.desc()).limit(5)
-    )
-    return {
-        "unread": unread or 0,
-        "latest": [NotificationRead.model_validate(item).model_dump(mode="json") for item in latest],
-    }
+async def notifications(session: AsyncSession, user_id: int) -> NotificationSummary:
+    return await NotificationService(session).summary(user_id, LATEST)
 
 
-async def todos(session: AsyncSession, user_id: int) -> dict[str, int]:
-    today = datetime.now(UTC).date()
-    row = (
-        await session.execute(
-            select(
-                func.count().filter(Todo.completed.is_(False)),
-                func.count().filter(overdue_condition(today)),
-                func.count().filter(Todo.completed.is_(True)),
-            ).where(Todo.owner_id == user_id)
-        )
-    ).one()
-    return {"open": row[0], "overdue": row[1], "completed": row[2]}
+async def todos(session: AsyncSession, user_id: int) -> TodoCounts:
+    return await TodoService(session).counts(user_id)
 
 
-async def stats(session: AsyncSession, user_id: int) -> dict[str, Any]:
-    row = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
-                Order.user_id == user_id, Order.status != OrderStatus.CANCELLED
-            )
-        )
-    ).one()
-    return {"order_count": row[0], "total_spent": f"{row[1]:.2f}"}
+async def stats(session: AsyncSession, user_id: int) -> OrderStats:
+    count, total = await OrderRepository(session).spending(user_id)
+    return OrderStats(order_count=count, total_spent=total)
 
 
 SECTIONS: Mapping[str, Section] = {
@@ -85,6 +62,7 @@ class Dashboard:
 
     async def _section(self, name: str, section: Section, user_id: int) -> tuple[str, Any, str | None]:
         try:
+            # A session per section: one AsyncSession is never shared between tasks.
             async with asyncio.timeout(self.timeout), self.db.read_sessionmaker() as session:
                 return name, await section(session, user_id), None
         except TimeoutError:
@@ -95,6 +73,7 @@ class Dashboard:
             return name, None, "unavailable"
 
     async def gather(self, user_id: int) -> dict[str, Any]:
+        """Every section by name (None where it failed), and ``errors``: which failed, and why."""
         # Structured concurrency: every section finishes (or is cancelled) before we return.
         async with asyncio.TaskGroup() as group:
             tasks = [
@@ -108,3 +87,7 @@ class Dashboard:
             if error is not None:
                 errors[name] = error
         return {**results, "errors": errors}
+
+    async def read(self, user: User) -> DashboardRead:
+        """The whole dashboard of ``user``."""
+        return DashboardRead.model_validate({"user": UserRead.model_validate(user), **await self.gather(user.id)})

@@ -11,21 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storefront.core.dependencies import SessionDep, StateDep
 from storefront.core.errors import Forbidden, Unauthenticated
 from storefront.core.state import AppState
-from storefront.identity.api_tokens import ApiTokenService
-from storefront.identity.auth import AuthService, LoginThrottle, Principal
 from storefront.identity.models import Role, User
-from storefront.identity.repository import ApiTokenRepository, RefreshTokenRepository, UserRepository
+from storefront.identity.repository import RefreshTokenRepository
 from storefront.identity.revocation import revocation_store
+from storefront.identity.service import ApiTokenService, AuthService, LoginThrottle, Principal, UserService
 from storefront.identity.sessions import LoginSessions
-from storefront.identity.users import UserService
 
 # auto_error=False: a missing token becomes our 401 envelope, not FastAPI's.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def client_address(request: Request) -> str:
-    # Behind a proxy the server (uvicorn --proxy-headers with FORWARDED_ALLOW_IPS)
-    # has already put the real client here.
+    # Behind a trusted proxy, ProxyHeadersMiddleware (app.py, trusting the addresses in
+    # STOREFRONT_FORWARDED_ALLOW_IPS) has already put the real client here.
     return request.client.host if request.client else "unknown"
 
 
@@ -34,9 +32,7 @@ ClientAddress = Annotated[str, Depends(client_address)]
 
 def auth_service(state: AppState, session: AsyncSession) -> AuthService:
     return AuthService(
-        users=UserRepository(session),
-        refresh_tokens=RefreshTokenRepository(session),
-        api_tokens=ApiTokenRepository(session),
+        session,
         hasher=state.hasher,
         tokens=state.tokens,
         revocations=revocation_store(state.redis, session),
@@ -53,14 +49,14 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 async def get_user_service(state: StateDep, session: SessionDep) -> UserService:
     sessions = LoginSessions(RefreshTokenRepository(session), state.tokens, revocation_store(state.redis, session))
-    return UserService(UserRepository(session), state.hasher, sessions, LoginThrottle(state.limiter, state.settings))
+    return UserService(session, state.hasher, sessions, LoginThrottle(state.limiter, state.settings))
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 
 async def get_api_token_service(session: SessionDep) -> ApiTokenService:
-    return ApiTokenService(ApiTokenRepository(session))
+    return ApiTokenService(session)
 
 
 ApiTokenServiceDep = Annotated[ApiTokenService, Depends(get_api_token_service)]

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.core.pagination import IdKeyset
 from storefront.identity.models import ApiToken, RefreshToken, User
 
 
@@ -30,13 +31,9 @@ class UserRepository:
         await self.session.flush()
         return user
 
-    async def list_after(self, after_id: int | None, limit: int, offset: int | None) -> Sequence[User]:
-        query = select(User).order_by(User.id).limit(limit)
-        if after_id is not None:
-            query = query.where(User.id > after_id)
-        if offset:
-            query = query.offset(offset)
-        return (await self.session.scalars(query)).all()
+    async def list(self, keyset: IdKeyset) -> Sequence[User]:
+        """Oldest first."""
+        return (await self.session.scalars(keyset.apply(select(User), User.id, newest_first=False))).all()
 
 
 class RefreshTokenRepository:

@@ -99,9 +99,9 @@ async def update_me(
 
 @users_router.get("", response_model=Page[UserAdminRead], summary="List users (admin)")
 async def list_users(_: AdminUser, service: UserServiceDep, page: PageParamsDep, state: StateDep) -> object:
-    after = state.cursors.after_id("users", page)
-    rows = await service.list_users(after, page.limit + 1, page.offset)
-    return state.cursors.id_page("users", rows, page, UserAdminRead.model_validate)
+    keyset = state.cursors.keyset("users", page)
+    rows = await service.list_users(keyset)
+    return state.cursors.id_page("users", rows, keyset, UserAdminRead.model_validate)
 
 
 @users_router.patch("/{user_id}", response_model=UserAdminRead, summary="Change a user's role or status (admin)")

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from mcp.server.mcpserver import Context
 
 from storefront.core.errors import Forbidden, Unauthenticated
-from storefront.identity.auth import Principal
 from storefront.identity.dependencies import auth_service
 from storefront.identity.models import Role, User
+from storefront.identity.service import Principal
 from storefront.runtime import Runtime
 
 ToolContext = Context[Any, Any]

@@ -41,12 +41,11 @@ def register_todo_tools(server: MCPServer[Any], state: Runtime) -> None:
     ) -> Page[TodoRead]:
         """Your todos, newest first, with optional filters."""
         user = caller().user
-        params = page(limit, cursor)
+        keyset = state.cursors.keyset("todos", page(limit, cursor))
         filters = TodoFilters(completed=completed, priority=priority, q=q, overdue=overdue)
         async with state.db.session_scope(immediate=False) as session:
-            before = state.cursors.after_id("todos", params)
-            rows = await TodoService(session).list(user.id, filters, before, limit + 1, None)
-            return state.cursors.id_page("todos", rows, params, TodoRead.model_validate)
+            rows = await TodoService(session).list(user.id, filters, keyset)
+            return state.cursors.id_page("todos", rows, keyset, TodoRead.model_validate)
 
     @server.tool(annotations=READ)
     async def get_todo(todo_id: TodoId) -> TodoRead:

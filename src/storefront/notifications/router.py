@@ -5,47 +5,41 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from storefront.core.dependencies import API_PREFIX, SessionDep, StateDep
+from storefront.core.dependencies import API_PREFIX, StateDep
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import CurrentUser
+from storefront.notifications.dependencies import NotificationServiceDep
 from storefront.notifications.schemas import NotificationRead
-from storefront.notifications.service import NotificationService, channel
+from storefront.notifications.service import channel
 
 router = APIRouter(prefix=f"{API_PREFIX}/notifications", tags=["notifications"])
-
-
-async def get_service(session: SessionDep, state: StateDep) -> NotificationService:
-    return NotificationService(session, state.events)
-
-
-ServiceDep = Annotated[NotificationService, Depends(get_service)]
 
 
 @router.get("", response_model=Page[NotificationRead])
 async def list_notifications(
     user: CurrentUser,
-    service: ServiceDep,
+    service: NotificationServiceDep,
     page: PageParamsDep,
     state: StateDep,
     unread: Annotated[bool | None, Query(description="true: only unread; false: only read.")] = None,
 ) -> object:
-    before = state.cursors.after_id("notifications", page)
-    rows = await service.list(user.id, unread, before, page.limit + 1)
-    return state.cursors.id_page("notifications", rows, page, NotificationRead.model_validate)
+    keyset = state.cursors.keyset("notifications", page)
+    rows = await service.list(user.id, unread, keyset)
+    return state.cursors.id_page("notifications", rows, keyset, NotificationRead.model_validate)
 
 
 @router.post("/read-all", status_code=status.HTTP_204_NO_CONTENT)
-async def read_all(user: CurrentUser, service: ServiceDep) -> Response:
+async def read_all(user: CurrentUser, service: NotificationServiceDep) -> Response:
     await service.mark_all_read(user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{notification_id}/read", response_model=NotificationRead)
-async def read_one(notification_id: ResourceId, user: CurrentUser, service: ServiceDep) -> object:
+async def read_one(notification_id: ResourceId, user: CurrentUser, service: NotificationServiceDep) -> object:
     return await service.mark_read(user.id, notification_id)
 
 

@@ -18,3 +18,10 @@ class NotificationRead(BaseModel):
     data: dict[str, Any]
     read_at: datetime | None
     created_at: datetime
+
+
+class NotificationSummary(BaseModel):
+    """The dashboard's notification section."""
+
+    unread: int
+    latest: list[NotificationRead]

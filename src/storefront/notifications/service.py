@@ -6,24 +6,26 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.db import after_commit
-from storefront.core.errors import NotFound
 from storefront.core.events import EventBus
+from storefront.core.pagination import IdKeyset
+from storefront.notifications.errors import NotificationNotFound
 from storefront.notifications.models import Notification
-from storefront.notifications.schemas import NotificationRead
+from storefront.notifications.repository import NotificationRepository
+from storefront.notifications.schemas import NotificationRead, NotificationSummary
 
 
 def channel(user_id: int) -> str:
+    """The event channel of one user's live notifications."""
     return f"user:{user_id}:notifications"
 
 
 class NotificationService:
     def __init__(self, session: AsyncSession, events: EventBus | None = None) -> None:
         self.session = session
+        self.notifications = NotificationRepository(session)
         self.events = events
 
     async def notify(
@@ -33,11 +35,7 @@ class NotificationService:
         notification = Notification(
             user_id=user_id, kind=kind, title=title, body=body, data=data, dedupe_key=dedupe_key
         )
-        try:
-            async with self.session.begin_nested():
-                self.session.add(notification)
-                await self.session.flush()
-        except IntegrityError:
+        if not await self.notifications.add_once(notification):
             return None  # already created by an earlier run of the same job
         if self.events is not None:
             events, payload = self.events, NotificationRead.model_validate(notification).model_dump_json()
@@ -48,32 +46,23 @@ class NotificationService:
             after_commit(self.session, push)
         return notification
 
-    async def list(
-        self, user_id: int, unread: bool | None, before_id: int | None, limit: int
-    ) -> Sequence[Notification]:
-        query = select(Notification).where(Notification.user_id == user_id)
-        if unread is True:
-            query = query.where(Notification.read_at.is_(None))
-        elif unread is False:
-            query = query.where(Notification.read_at.is_not(None))
-        if before_id is not None:
-            query = query.where(Notification.id < before_id)
-        return (await self.session.scalars(query.order_by(Notification.id.desc()).limit(limit))).all()
+    async def list(self, user_id: int, unread: bool | None, keyset: IdKeyset) -> Sequence[Notification]:
+        return await self.notifications.list(user_id, unread, keyset)
+
+    async def summary(self, user_id: int, latest: int) -> NotificationSummary:
+        """How many are unread, and the ``latest`` few (the dashboard's section)."""
+        unread = await self.notifications.unread_count(user_id)
+        items = await self.notifications.latest(user_id, latest)
+        return NotificationSummary(unread=unread, latest=[NotificationRead.model_validate(item) for item in items])
 
     async def mark_read(self, user_id: int, notification_id: int) -> Notification:
-        notification = await self.session.scalar(
-            select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
-        )
+        notification = await self.notifications.owned(user_id, notification_id)
         if notification is None:
-            raise NotFound(f"Notification {notification_id} not found")
+            raise NotificationNotFound(notification_id)
         if notification.read_at is None:
             notification.read_at = datetime.now(UTC)
             await self.session.flush()
         return notification
 
     async def mark_all_read(self, user_id: int) -> None:
-        await self.session.execute(
-            update(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=datetime.now(UTC))
-        )
+        await self.notifications.mark_all_read(user_id, datetime.now(UTC))

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from storefront.core.dependencies import API_PREFIX, StateDep
-from storefront.core.errors import InvalidInput
+from storefront.core.dependencies import API_PREFIX
 from storefront.identity.dependencies import AdminUser
-from storefront.reports.service import Reports
+from storefront.reports.dependencies import ReportsDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/reports", tags=["admin"])
 CSV = "text/csv; charset=utf-8"
 
 
-def _download(body: object, name: str) -> StreamingResponse:
+def _download(body: AsyncIterator[str], name: str) -> StreamingResponse:
     return StreamingResponse(
-        body,  # type: ignore[arg-type]
+        body,
         media_type=CSV,
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
@@ -28,17 +28,13 @@ def _download(body: object, name: str) -> StreamingResponse:
 @router.get("/orders.csv", response_class=StreamingResponse, summary="One row per order line, streamed")
 async def orders_csv(
     _: AdminUser,
-    state: StateDep,
+    reports: ReportsDep,
     start: Annotated[date, Query(alias="from", description="First day (UTC), inclusive.")],
     end: Annotated[date, Query(alias="to", description="Last day (UTC), inclusive.")],
 ) -> StreamingResponse:
-    if end < start:
-        raise InvalidInput("to", "must not be before from")
-    reports = Reports(state.db, state.settings.report_batch_size)
     return _download(reports.orders(start, end), f"orders-{start.isoformat()}-{end.isoformat()}.csv")
 
 
 @router.get("/products.csv", response_class=StreamingResponse, summary="Every live product, streamed")
-async def products_csv(_: AdminUser, state: StateDep) -> StreamingResponse:
-    reports = Reports(state.db, state.settings.report_batch_size)
+async def products_csv(_: AdminUser, reports: ReportsDep) -> StreamingResponse:
     return _download(reports.products(), f"products-{datetime.now(UTC).date().isoformat()}.csv")

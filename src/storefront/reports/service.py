@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 
-from storefront.catalog.models import Category, Product
 from storefront.core.db import Database
-from storefront.core.sqltypes import AnyRow, AnySelect
-from storefront.identity.models import User
-from storefront.orders.models import Order, OrderLine
+from storefront.core.errors import InvalidInput
+from storefront.core.sqltypes import AnyRow
+from storefront.reports.repository import ReportRepository
 
 log = structlog.get_logger("storefront.reports")
 
@@ -45,8 +43,8 @@ def _money(value: Any) -> str:
     return f"{value:.2f}"
 
 
-# One batch of a report: the statement for the rows after a key, and how a row is written.
-Batch = Callable[[int], AnySelect]
+# One batch of a report: the rows after a key, read through the repository; and how a row is written.
+Batch = Callable[[ReportRepository, int], Awaitable[Sequence[AnyRow]]]
 Render = Callable[[AnyRow], Sequence[Any]]
 
 
@@ -62,8 +60,9 @@ class Reports:
         finished = False
         try:
             async with self.db.reader() as connection:
+                queries = ReportRepository(connection)
                 last = 0
-                while rows := (await connection.execute(batch(last))).all():
+                while rows := await batch(queries, last):
                     yield _csv(render(row) for row in rows)
                     sent += len(rows)
                     last = rows[-1][0]
@@ -72,22 +71,8 @@ class Reports:
             self._log(name, sent, finished)
 
     def products(self) -> AsyncIterator[str]:
-        def batch(last_id: int) -> AnySelect:
-            return (
-                select(
-                    Product.id,
-                    Product.slug,
-                    Product.title,
-                    Category.slug,
-                    Product.price.label("price"),
-                    Product.stock,
-                    Product.created_at,
-                )
-                .join(Category, Category.id == Product.category_id)
-                .where(Product.id > last_id, Product.archived_at.is_(None))
-                .order_by(Product.id)
-                .limit(self.batch_size)
-            )
+        async def batch(queries: ReportRepository, last_id: int) -> Sequence[AnyRow]:
+            return await queries.products(last_id, self.batch_size)
 
         def render(row: AnyRow) -> Sequence[Any]:
             return (row[0], row[1], row[2], row[3], _money(row[4]), row[5], row[6].isoformat())
@@ -95,37 +80,14 @@ class Reports:
         return self._export("products", PRODUCT_COLUMNS, batch, render)
 
     def orders(self, start: date, end: date) -> AsyncIterator[str]:
+        """The order lines of the orders created from ``start`` to ``end`` (UTC days, inclusive)."""
+        if end < start:
+            raise InvalidInput("to", "must not be before from")
         lower = datetime.combine(start, time.min, tzinfo=UTC)
         upper = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
 
-        def batch(last_order: int) -> AnySelect:
-            # Keyset over orders alone (their primary key), then their lines: each batch is
-            # an index range scan, however deep the export is. Every order has at least one
-            # line, so a batch without lines means no orders are left.
-            orders = (
-                select(Order.id, Order.created_at, Order.status, Order.user_id, Order.total)
-                .where(Order.created_at >= lower, Order.created_at < upper, Order.id > last_order)
-                .order_by(Order.id)
-                .limit(self.batch_size)
-                .subquery()
-            )
-            return (
-                select(
-                    orders.c.id,
-                    orders.c.created_at,
-                    orders.c.status,
-                    User.email,
-                    OrderLine.product_id,
-                    OrderLine.title,
-                    OrderLine.unit_price.label("unit_price"),
-                    OrderLine.quantity,
-                    OrderLine.line_total.label("line_total"),
-                    orders.c.total,
-                )
-                .join(OrderLine, OrderLine.order_id == orders.c.id)
-                .join(User, User.id == orders.c.user_id)
-                .order_by(orders.c.id, OrderLine.id)
-            )
+        async def batch(queries: ReportRepository, last_order: int) -> Sequence[AnyRow]:
+            return await queries.order_lines(lower, upper, last_order, self.batch_size)
 
         def render(row: AnyRow) -> Sequence[Any]:
             unit_price, line_total, total = _money(row[6]), _money(row[8]), _money(row[9])

@@ -49,3 +49,11 @@ class TodoFilters(BaseModel):
     priority: int | None = None
     q: str | None = None
     overdue: bool | None = None
+
+
+class TodoCounts(BaseModel):
+    """The dashboard's todo section."""
+
+    open: int
+    overdue: int
+    completed: int

@@ -1,38 +1,33 @@
-"""Todo use cases. Every query is scoped to the owner: another user's todo does not exist."""
+"""Todo use cases inside the caller's unit of work."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.core.errors import NotFound
+from storefront.core.pagination import IdKeyset
+from storefront.todos.errors import TodoNotFound
 from storefront.todos.models import Todo
-from storefront.todos.schemas import TodoCreate, TodoFilters, TodoUpdate
+from storefront.todos.repository import TodoRepository
+from storefront.todos.schemas import TodoCounts, TodoCreate, TodoFilters, TodoUpdate
+
+# Null in an update means "leave it" for these: they cannot be empty.
+_NOT_NULLABLE = frozenset({"title", "priority", "completed", "description"})
 
 
-class TodoNotFound(NotFound):
-    def __init__(self, todo_id: int) -> None:
-        super().__init__(f"Todo {todo_id} not found")
-
-
-def _escape_like(text: str) -> str:
-    # LIKE wildcards typed by the user are literal characters.
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def overdue_condition(today: object) -> ColumnElement[bool]:
-    return and_(Todo.due_date.is_not(None), Todo.due_date < today, Todo.completed.is_(False))
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 class TodoService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.todos = TodoRepository(session)
 
-    async def _owned(self, owner_id: int, todo_id: int) -> Todo:
-        todo = await self.session.scalar(select(Todo).where(Todo.id == todo_id, Todo.owner_id == owner_id))
+    async def get(self, owner_id: int, todo_id: int) -> Todo:
+        todo = await self.todos.owned(owner_id, todo_id)
         if todo is None:
             raise TodoNotFound(todo_id)
         return todo
@@ -41,52 +36,35 @@ class TodoService:
         todo = Todo(owner_id=owner_id, **data.model_dump())
         if todo.completed:
             todo.completed_at = datetime.now(UTC)
-        self.session.add(todo)
-        await self.session.flush()
-        return todo
-
-    async def get(self, owner_id: int, todo_id: int) -> Todo:
-        return await self._owned(owner_id, todo_id)
+        return await self.todos.add(todo)
 
     async def update(self, owner_id: int, todo_id: int, data: TodoUpdate) -> Todo:
-        todo = await self._owned(owner_id, todo_id)
+        todo = await self.get(owner_id, todo_id)
         changes = data.model_dump(exclude_unset=True)
         if changes.get("completed") is not None and changes["completed"] != todo.completed:
             # completed_at follows completed: set when it becomes true, cleared when false.
             todo.completed_at = datetime.now(UTC) if changes["completed"] else None
         for field, value in changes.items():
-            if value is None and field in {"title", "priority", "completed", "description"}:
-                continue  # null means "leave it": these fields cannot be empty
+            if value is None and field in _NOT_NULLABLE:
+                continue
             setattr(todo, field, value)
         await self.session.flush()
         return todo
 
     async def delete(self, owner_id: int, todo_id: int) -> None:
-        await self.session.delete(await self._owned(owner_id, todo_id))
-        await self.session.flush()
+        await self.todos.delete(await self.get(owner_id, todo_id))
 
-    async def list(
-        self, owner_id: int, filters: TodoFilters, before_id: int | None, limit: int, offset: int | None
-    ) -> Sequence[Todo]:
-        query = select(Todo).where(Todo.owner_id == owner_id).order_by(Todo.id.desc()).limit(limit)
-        if filters.completed is not None:
-            query = query.where(Todo.completed.is_(filters.completed))
-        if filters.priority is not None:
-            query = query.where(Todo.priority == filters.priority)
-        if filters.q:
-            pattern = f"%{_escape_like(filters.q.lower())}%"
-            query = query.where(
-                or_(
-                    func.lower(Todo.title).like(pattern, escape="\\"),
-                    func.lower(Todo.description).like(pattern, escape="\\"),
-                )
-            )
-        if filters.overdue is not None:
-            today = datetime.now(UTC).date()
-            condition = overdue_condition(today)
-            query = query.where(condition if filters.overdue else ~condition)
-        if before_id is not None:
-            query = query.where(Todo.id < before_id)
-        if offset:
-            query = query.offset(offset)
-        return (await self.session.scalars(query)).all()
+    async def list(self, owner_id: int, filters: TodoFilters, keyset: IdKeyset) -> Sequence[Todo]:
+        return await self.todos.list(
+            owner_id,
+            keyset,
+            today=_today(),
+            completed=filters.completed,
+            priority=filters.priority,
+            text=filters.q,
+            overdue=filters.overdue,
+        )
+
+    async def counts(self, owner_id: int) -> TodoCounts:
+        open_, overdue, completed = await self.todos.counts(owner_id, _today())
+        return TodoCounts(open=open_, overdue=overdue, completed=completed)

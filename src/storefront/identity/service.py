@@ -1,21 +1,41 @@
-"""Registration, login, refresh with rotation and reuse detection, logout, authentication."""
+"""Identity use cases inside the caller's unit of work: registration, login, refresh
+with rotation and reuse detection, logout, authentication; profile changes and the
+administration of users; personal API tokens; the admin bootstrap."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from limits import RateLimitItem
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.config import Settings
-from storefront.core.errors import InvalidInput, Unauthenticated
+from storefront.core.errors import Conflict, InvalidInput, Unauthenticated
+from storefront.core.pagination import IdKeyset
 from storefront.core.ratelimit import RateLimiter
 from storefront.core.security import InvalidToken, PasswordHasher, TokenClaims, TokenCodec, digest
-from storefront.identity.errors import AccountDisabled, EmailTaken, InvalidCredentials, RefreshTokenReused
-from storefront.identity.models import User
+from storefront.identity.errors import (
+    AccountDisabled,
+    ApiTokenNotFound,
+    EmailTaken,
+    InvalidCredentials,
+    RefreshTokenReused,
+    UserNotFound,
+)
+from storefront.identity.models import ApiToken, Role, User
 from storefront.identity.repository import ApiTokenRepository, RefreshTokenRepository, UserRepository
 from storefront.identity.revocation import RevocationStore
-from storefront.identity.schemas import RegisterRequest, TokenPair
+from storefront.identity.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    RegisterRequest,
+    TokenPair,
+    UserAdminUpdate,
+    UserUpdateMe,
+)
 from storefront.identity.sessions import LoginSessions
 
 API_TOKEN_PREFIX = "sfp_"  # noqa: S105 - a marker, not a secret
@@ -55,22 +75,20 @@ class LoginThrottle:
 class AuthService:
     def __init__(
         self,
-        users: UserRepository,
-        refresh_tokens: RefreshTokenRepository,
-        api_tokens: ApiTokenRepository,
+        session: AsyncSession,
         hasher: PasswordHasher,
         tokens: TokenCodec,
         revocations: RevocationStore,
         throttle: LoginThrottle,
     ) -> None:
-        self.users = users
-        self.refresh_tokens = refresh_tokens
-        self.api_tokens = api_tokens
+        self.users = UserRepository(session)
+        self.refresh_tokens = RefreshTokenRepository(session)
+        self.api_tokens = ApiTokenRepository(session)
         self.hasher = hasher
         self.tokens = tokens
         self.revocations = revocations
         self.throttle = throttle
-        self.sessions = LoginSessions(refresh_tokens, tokens, revocations)
+        self.sessions = LoginSessions(self.refresh_tokens, tokens, revocations)
 
     async def register(self, data: RegisterRequest) -> User:
         if await self.users.get_by_email(data.email) is not None:
@@ -157,3 +175,109 @@ class AuthService:
         if not user.is_active:
             raise Unauthenticated("Invalid or expired token")
         return Principal(user=user, api_token_id=api_token.id)
+
+
+class UserService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        hasher: PasswordHasher,
+        sessions: LoginSessions,
+        throttle: LoginThrottle | None = None,
+    ) -> None:
+        self.session = session
+        self.users = UserRepository(session)
+        self.hasher = hasher
+        self.sessions = sessions
+        self.throttle = throttle
+
+    async def update_me(self, principal: Principal, data: UserUpdateMe, address: str) -> User:
+        # The principal was loaded by authentication; change the row in this unit of work.
+        user = await self.users.get(principal.user.id)
+        if user is None:
+            raise UserNotFound(principal.user.id)
+        if data.new_password is not None:
+            await self._check_current_password(user, data.current_password, address)
+            user.password_hash = await self.hasher.hash(data.new_password)
+            # A new password ends every other login: the old one may have leaked.
+            current = principal.claims.session_id if principal.claims else None
+            await self.sessions.revoke_all(user.id, keep=current)
+        elif data.current_password is not None:
+            raise InvalidInput("current_password", "is only needed with new_password")
+        if data.name is not None:
+            user.name = data.name
+        await self.session.flush()
+        return user
+
+    async def _check_current_password(self, user: User, current: str | None, address: str) -> None:
+        if current is None:
+            raise InvalidInput("current_password", "is required to change the password")
+        # Guessing the current password with a stolen access token is a login attempt.
+        if self.throttle is not None:
+            await self.throttle.check(user.email, address)
+        valid, _ = await self.hasher.verify(current, user.password_hash)
+        if not valid:
+            if self.throttle is not None:
+                await self.throttle.failed(user.email, address)
+            raise InvalidInput("current_password", "is incorrect")
+
+    async def list_users(self, keyset: IdKeyset) -> Sequence[User]:
+        return await self.users.list(keyset)
+
+    async def admin_update(self, admin: User, user_id: int, data: UserAdminUpdate) -> User:
+        user = await self.users.get(user_id)
+        if user is None:
+            raise UserNotFound(user_id)
+        if user.id == admin.id and ((data.role is not None and data.role != Role.ADMIN) or data.is_active is False):
+            # Otherwise the last admin can lock everyone out of administration.
+            raise Conflict("You cannot remove your own admin role or deactivate yourself")
+        if data.role is not None:
+            user.role = data.role
+        if data.is_active is not None:
+            if not data.is_active and user.is_active:
+                # Access tokens already stop at once (each request loads the user);
+                # revoking the refresh tokens means reactivation does not revive old logins.
+                await self.sessions.revoke_all(user.id)
+            user.is_active = data.is_active
+        await self.session.flush()
+        return user
+
+
+class ApiTokenService:
+    """Personal API tokens for scripts and agents."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.api_tokens = ApiTokenRepository(session)
+
+    async def create(self, user: User, data: ApiTokenCreate) -> ApiTokenCreated:
+        token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires_at = datetime.now(UTC) + timedelta(days=data.expires_in_days) if data.expires_in_days else None
+        row = await self.api_tokens.add(
+            ApiToken(user_id=user.id, name=data.name, token_hash=digest(token), expires_at=expires_at)
+        )
+        return ApiTokenCreated(id=row.id, name=row.name, token=token, expires_at=row.expires_at)
+
+    async def list(self, user: User) -> Sequence[ApiToken]:
+        return await self.api_tokens.list_for(user.id)
+
+    async def delete(self, user: User, token_id: int) -> None:
+        token = await self.api_tokens.get_for(user.id, token_id)
+        if token is None:
+            raise ApiTokenNotFound(token_id)
+        await self.api_tokens.delete(token)
+
+
+async def bootstrap_admin(
+    session: AsyncSession, hasher: PasswordHasher, email: str, password: str, name: str
+) -> tuple[User, bool]:
+    """Create an admin, or promote the existing account. Returns (user, created)."""
+    users = UserRepository(session)
+    email = email.strip().lower()
+    user = await users.get_by_email(email)
+    if user is not None:
+        user.role = Role.ADMIN
+        user.is_active = True
+        await session.flush()
+        return user, False
+    user = User(email=email, name=name, role=Role.ADMIN, password_hash=await hasher.hash(password))
+    return await users.add(user), True
