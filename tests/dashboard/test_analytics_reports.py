@@ -53,7 +53,10 @@ async def test_analytics_matches_hand_computed_figures(api: Api, history: dict[s
         {"date": "2026-03-03", "orders": 1, "revenue": "2.50"},  # the 50.00 order was cancelled
         {"date": "2026-03-04", "orders": 0, "revenue": "0.00"},
     ]
-    assert body["orders_by_status"] == {"placed": 3, "shipped": 0, "delivered": 0, "cancelled": 1}
+    # Every status is counted, the checkout ones (pending_payment, refunded) too: none were placed here.
+    assert body["orders_by_status"] == {
+        "pending_payment": 0, "placed": 3, "shipped": 0, "delivered": 0, "cancelled": 1, "refunded": 0,
+    }  # fmt: skip
     assert body["top_products"]["by_revenue"] == [
         {"product_id": a["id"], "title": "Lamp A", "units": 3, "revenue": "30.00"},
         {"product_id": b["id"], "title": b["title"], "units": 5, "revenue": "12.50"},
