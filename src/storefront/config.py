@@ -98,6 +98,8 @@ class Settings(BaseSettings):
 
     # Commerce: the shop's one currency (ISO 4217), shown on carts; prices are tax-exclusive.
     currency: str = "USD"
+    # How long a checkout's order holds its stock unpaid before it is cancelled and the stock returns.
+    checkout_ttl_minutes: float = Field(30, gt=0, le=7 * 24 * 60)
 
     # Dashboard: each section answers within this or comes back null.
     dashboard_section_timeout_seconds: float = Field(2.0, gt=0)

@@ -10,8 +10,12 @@ from sqlalchemy import ColumnElement, Date, cast, desc, func, literal, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Product
+from storefront.core.models import cents, money
 from storefront.core.sqltypes import AnyRow, AnySelect
-from storefront.orders.models import Order, OrderLine, OrderStatus
+from storefront.orders.models import PAID_STATUSES, Order, OrderLine
+
+# Orders that count as sales: paid (or settled on account), refunded in part or whole.
+SOLD = PAID_STATUSES
 
 
 def _day(dialect: str) -> ColumnElement[Any]:
@@ -27,11 +31,13 @@ class AnalyticsRepository:
         self.dialect = session.get_bind().dialect.name
 
     async def per_day_and_status(self, lower: datetime, upper: datetime) -> Sequence[AnyRow]:
-        """(day, status, orders, total) of the orders created in [lower, upper): one pass
-        over the covering index."""
+        """(day, status, orders, total net of refunds) of the orders created in [lower, upper):
+        one pass over the covering index."""
         day = _day(self.dialect).label("day")
+        # Arithmetic on money columns runs on their cents; the sum is read back as money.
+        net = func.coalesce(func.sum(money(cents(Order.total) - cents(Order.refunded_total))), 0)
         rows = await self.session.execute(
-            select(day, Order.status, func.count(), func.coalesce(func.sum(Order.total), 0))
+            select(day, Order.status, func.count(), net)
             .where(Order.created_at >= lower, Order.created_at < upper)
             .group_by(day, Order.status)
         )
@@ -39,15 +45,18 @@ class AnalyticsRepository:
 
     async def top_products(self, lower: datetime, upper: datetime, top: int) -> Sequence[AnyRow]:
         """(ranking, product_id, title, units, revenue): the ``top`` products by revenue,
-        then by units, of the orders in [lower, upper) that are not cancelled.
+        then by units, of the orders in [lower, upper) that were sold (not cancelled, not
+        waiting for their payment), less the units refunded line by line.
 
         Sales per product are added up once and ranked twice, in one statement."""
-        counted = (Order.created_at >= lower) & (Order.created_at < upper) & (Order.status != OrderStatus.CANCELLED)
+        counted = (Order.created_at >= lower) & (Order.created_at < upper) & Order.status.in_(SOLD)
         per_product = (
             select(
                 OrderLine.product_id.label("product_id"),
-                func.sum(OrderLine.quantity).label("units"),
-                func.sum(OrderLine.line_total).label("revenue"),
+                func.sum(OrderLine.quantity - OrderLine.refunded_quantity).label("units"),
+                func.sum(
+                    money(cents(OrderLine.line_total) - cents(OrderLine.unit_price) * OrderLine.refunded_quantity)
+                ).label("revenue"),
             )
             .join(Order, Order.id == OrderLine.order_id)
             .where(counted)

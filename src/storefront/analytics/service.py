@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.analytics.repository import AnalyticsRepository
+from storefront.analytics.repository import SOLD, AnalyticsRepository
 from storefront.core.errors import InvalidInput
 from storefront.core.sqltypes import AnyRow
 from storefront.orders.models import OrderStatus
@@ -52,7 +52,7 @@ def _days_and_statuses(start: date, end: date, rows: Sequence[AnyRow]) -> tuple[
     by_status = {status.value: 0 for status in OrderStatus}
     for when, status, count, total in rows:
         by_status[status] += count
-        if status != OrderStatus.CANCELLED:  # revenue counts every order that is not cancelled
+        if status in SOLD:  # not cancelled, not waiting for its payment; refunds already taken off
             orders, revenue = per_day.get(str(when), (0, Decimal(0)))
             per_day[str(when)] = (orders + count, revenue + Decimal(total))
     days = []

@@ -68,6 +68,11 @@ class CartService:
         await self.carts.remove_lines(cart, utcnow(), product_id)
         return await self._view(cart)
 
+    async def quantities(self, user_id: int) -> dict[int, int]:
+        """Every line's product and quantity, archived products included (checkout refuses those)."""
+        cart = await self._cart(user_id, lock=True)
+        return {line.product_id: line.quantity for line in await self.carts.lines(cart.id)}
+
     async def empty(self, user_id: int) -> None:
         """Remove every line (after checkout); the address and shipping choice stay."""
         cart = await self._cart(user_id, lock=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, MetaData, func
+from sqlalchemy import BigInteger, ColumnElement, DateTime, MetaData, func, type_coerce
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names, so migrations can drop and alter them by name
@@ -48,6 +48,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 CENT = Decimal("0.01")
 
 
+def to_cents(amount: Decimal | int) -> int:
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
 class Money(TypeDecorator[Decimal]):
     """Exact money on every backend: stored as integer cents, exposed as Decimal.
 
@@ -61,7 +65,7 @@ class Money(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        return int((Decimal(value) * 100).to_integral_value())
+        return to_cents(value)
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         if value is None:
@@ -82,3 +86,13 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+def cents(money: ColumnElement[Decimal] | InstrumentedAttribute[Decimal]) -> ColumnElement[int]:
+    """A money column as the integer cents it stores, for arithmetic in SQL."""
+    return type_coerce(money, BigInteger())
+
+
+def money(amount_in_cents: ColumnElement[int]) -> ColumnElement[Decimal]:
+    """Integer cents computed in SQL, read back as a money amount."""
+    return type_coerce(amount_in_cents, Money())

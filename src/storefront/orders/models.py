@@ -51,7 +51,7 @@ class Order(TimestampMixin, Base):
         Index("ix_orders_status_id", "status", "id"),
         # Covering the analytics: a date range is read from the index alone (PostgreSQL
         # index-only scans), never from the table.
-        Index("ix_orders_created_at_status_total", "created_at", "status", "total_cents", "id"),
+        Index("ix_orders_created_at_status_total", "created_at", "status", "total_cents", "refunded_total_cents", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +88,15 @@ class OrderLine(Base):
         CheckConstraint("refunded_quantity BETWEEN 0 AND quantity", name="refunded_quantity_valid"),
         # Leads with order_id (an order's lines, the foreign key) and covers sales per
         # product, so top-product analytics never read the wide line rows.
-        Index("ix_order_lines_order_id_sales", "order_id", "product_id", "quantity", "line_total_cents"),
+        Index(
+            "ix_order_lines_order_id_sales",
+            "order_id",
+            "product_id",
+            "quantity",
+            "line_total_cents",
+            "unit_price_cents",
+            "refunded_quantity",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

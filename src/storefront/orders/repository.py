@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
+from storefront.core.models import cents, money, to_cents
 from storefront.core.pagination import IdKeyset
 from storefront.orders.models import PAID_STATUSES, Order, OrderLine, OrderStatus, PaymentStatus, SentEmail
 from storefront.orders.refunds import RefundExceedsPayment
@@ -46,12 +47,13 @@ class OrderRepository:
         return await self.list(user_id, None, IdKeyset(None, limit - 1))
 
     async def spending(self, user_id: int) -> tuple[int, Decimal]:
-        """How many orders a user has that are not cancelled, and their total."""
+        """How many orders a user has bought (paid or settled; not cancelled, not awaiting
+        payment), and what they spent on them, net of refunds."""
         row = (
             await self.session.execute(
-                select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
-                    Order.user_id == user_id, Order.status != OrderStatus.CANCELLED
-                )
+                select(
+                    func.count(), func.coalesce(func.sum(money(cents(Order.total) - cents(Order.refunded_total))), 0)
+                ).where(Order.user_id == user_id, Order.status.in_(PAID_STATUSES))
             )
         ).one()
         # The sum keeps the column's money type: it arrives as a Decimal amount.
@@ -86,9 +88,9 @@ class OrderRepository:
             .where(
                 Order.id == order.id,
                 Order.status.in_(PAID_STATUSES),
-                Order.refunded_total + amount <= Order.total,
+                cents(Order.refunded_total) + to_cents(amount) <= cents(Order.total),
             )
-            .values(refunded_total=Order.refunded_total + amount, updated_at=now)
+            .values(refunded_total=cents(Order.refunded_total) + to_cents(amount), updated_at=now)
             .returning(Order.id)
             .execution_options(synchronize_session=False)
         )
@@ -117,7 +119,7 @@ class OrderRepository:
         await self.session.execute(
             update(Order)
             .where(Order.id == order_id)
-            .values(refunded_total=Order.refunded_total - amount, updated_at=datetime.now(UTC))
+            .values(refunded_total=cents(Order.refunded_total) - to_cents(amount), updated_at=datetime.now(UTC))
             .execution_options(synchronize_session=False)
         )
         for product_id, quantity in lines.items():
@@ -131,7 +133,11 @@ class OrderRepository:
     async def mark_refunded_if_complete(self, order_id: int) -> None:
         await self.session.execute(
             update(Order)
-            .where(Order.id == order_id, Order.refunded_total >= Order.total, Order.status.in_(PAID_STATUSES))
+            .where(
+                Order.id == order_id,
+                cents(Order.refunded_total) >= cents(Order.total),
+                Order.status.in_(PAID_STATUSES),
+            )
             .values(status=OrderStatus.REFUNDED, updated_at=datetime.now(UTC))
             .execution_options(synchronize_session=False)
         )
