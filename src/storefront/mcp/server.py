@@ -17,6 +17,7 @@ from pydantic import AnyUrl, ValidationError
 from storefront import __version__
 from storefront.core.context import reset_request_id, set_request_id
 from storefront.core.errors import AppError, ReplayedRefusal
+from storefront.mcp.cart_tools import register_cart_tools
 from storefront.mcp.catalog_tools import register_catalog_tools
 from storefront.mcp.dashboard_tools import register_dashboard_tools
 from storefront.mcp.errors import (
@@ -34,7 +35,7 @@ from storefront.runtime import Runtime
 log = structlog.get_logger("storefront.mcp")
 
 INSTRUCTIONS = """\
-Storefront: a shop's catalog, and the signed-in user's todos, orders and dashboard.
+Storefront: a shop's catalog, and the signed-in user's todos, cart, orders and dashboard.
 Every tool acts as that user, with their permissions: customers see only their own
 todos and orders; tools marked "Admin only" need the admin role. Money is a decimal
 string ("19.99"). Lists return {items, next_cursor}: pass next_cursor back as `cursor`
@@ -120,6 +121,7 @@ def build_server(state: Runtime, identify: Identify) -> StorefrontMCP:
     register_catalog_tools(server, state)
     register_todo_tools(server, state)
     register_order_tools(server, state)
+    register_cart_tools(server, state)
     register_dashboard_tools(server, state)
     register_resources(server, state)
     return server
