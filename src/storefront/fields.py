@@ -1,6 +1,7 @@
-"""Input types of the commerce domains (cart, shipping, taxes, config): ISO codes and
-single-line text. They would sit in ``core/schemas.py``; they live here until core's
-refactor settles, and the domains import them from one place either way.
+"""Input types shared by the settings and the domains: ISO codes and single-line text.
+
+A leaf module beside ``config.py`` (which validates ``CURRENCY`` with it), so both the
+settings and every domain can use it without the settings importing ``core``.
 
 Countries (ISO 3166-1 alpha-2) and currencies (ISO 4217) are validated against
 pycountry's maintained tables rather than a hand-written list,
