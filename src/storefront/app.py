@@ -19,6 +19,7 @@ from storefront.ai.router import router as ai_router
 from storefront.analytics.router import router as analytics_router
 from storefront.cart.router import router as cart_router
 from storefront.catalog.router import categories_router, products_router
+from storefront.checkout.router import router as checkout_router
 from storefront.config import Settings
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
@@ -31,6 +32,7 @@ from storefront.jobs.router import router as jobs_router
 from storefront.mcp.http import McpEndpoint
 from storefront.notifications.router import router as notifications_router
 from storefront.orders.router import router as orders_router
+from storefront.payments.router import router as payments_router
 from storefront.reports.router import router as reports_router
 from storefront.runtime import Runtime, build_runtime
 from storefront.shipping.router import router as shipping_router
@@ -108,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(products_router)
     app.include_router(orders_router)
     app.include_router(cart_router)
+    app.include_router(checkout_router)
+    app.include_router(payments_router)
     app.include_router(shipping_router)
     app.include_router(taxes_router)
     app.include_router(notifications_router)

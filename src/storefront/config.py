@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     currency: str = "USD"
     # How long a checkout's order holds its stock unpaid before it is cancelled and the stock returns.
     checkout_ttl_minutes: float = Field(30, gt=0, le=7 * 24 * 60)
+    # Payments (docs/commerce.md): "manual" (an admin captures: bank transfer, cash on
+    # delivery) or "stripe" (PaymentIntents through the official SDK, confirmed by webhook).
+    payment_provider: Literal["manual", "stripe"] = "manual"
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    # Points the SDK at another server speaking the Stripe API (tests, a proxy); unset: Stripe.
+    stripe_api_base: str | None = None
+    stripe_timeout_seconds: float = Field(10.0, gt=0, le=60)
 
     # Dashboard: each section answers within this or comes back null.
     dashboard_section_timeout_seconds: float = Field(2.0, gt=0)
@@ -158,7 +166,17 @@ class Settings(BaseSettings):
     def _iso_currency(cls, value: str) -> str:
         return currency_code(value)
 
-    @field_validator("database_url", "redis_url", "jwt_secret", "smtp_url", "ai_openai_base_url", mode="before")
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "jwt_secret",
+        "smtp_url",
+        "ai_openai_base_url",
+        "stripe_api_key",
+        "stripe_webhook_secret",
+        "stripe_api_base",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -181,6 +199,11 @@ class Settings(BaseSettings):
     def _production_requirements(self) -> Settings:
         if self.env == "production" and self.jwt_secret is None:
             raise ValueError("STOREFRONT_JWT_SECRET is required when STOREFRONT_ENV=production")
+        if self.payment_provider == "stripe" and (self.stripe_api_key is None or self.stripe_webhook_secret is None):
+            raise ValueError(
+                "STOREFRONT_PAYMENT_PROVIDER=stripe needs STOREFRONT_STRIPE_API_KEY "
+                "and STOREFRONT_STRIPE_WEBHOOK_SECRET"
+            )
         return self
 
     @property

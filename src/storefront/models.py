@@ -9,6 +9,7 @@ from storefront.core.models import Base
 from storefront.identity import models as identity_models
 from storefront.notifications import models as notification_models
 from storefront.orders import models as order_models
+from storefront.payments import models as payment_models
 from storefront.shipping import models as shipping_models
 from storefront.taxes import models as tax_models
 from storefront.todos import models as todo_models
@@ -25,6 +26,7 @@ __all__ = [
     "metadata",
     "notification_models",
     "order_models",
+    "payment_models",
     "shipping_models",
     "tax_models",
     "todo_models",

@@ -36,6 +36,7 @@ from storefront.core.taskqueue import TaskiqDispatcher, build_broker
 from storefront.orders.dependencies import build_order_service
 from storefront.orders.service import OrderService
 from storefront.orders.tasks import order_handlers
+from storefront.payments.providers import PaymentProvider, build_provider
 
 log = structlog.get_logger("storefront.runtime")
 
@@ -45,6 +46,7 @@ class Runtime(AppState):
     """Everything a process holds: the core clients and the AI domain's."""
 
     ai: ContentChain
+    payments: PaymentProvider
     # Search query expansion: None unless AI_SEARCH_EXPANSION and a remote provider.
     expander: QueryExpander | None = None
 
@@ -87,6 +89,7 @@ async def build_runtime(
     events: EventBus = RedisEventBus(redis) if redis is not None else LocalEventBus()
     mailer = build_mailer(settings.smtp_url, settings.data_dir)
     ai = build_chain(settings, redis)
+    payments = build_provider(settings)
     jobs = _jobs(settings, db, mailer, events, ai, cache)
     try:
         if migrate_embedded and settings.should_auto_migrate:
@@ -111,12 +114,14 @@ async def build_runtime(
             mailer=mailer,
             jobs=jobs,
             ai=ai,
+            payments=payments,
             expander=build_expander(settings, ai, cache),
         )
     finally:
         with contextlib.suppress(OSError, RedisError):
             await jobs.broker.shutdown()
         await ai.aclose()
+        await payments.aclose()
         await cache.close()
         if redis is not None:
             await redis.aclose()

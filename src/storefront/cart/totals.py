@@ -4,7 +4,7 @@ Pure and exact: ``Decimal`` amounts in, ``Decimal`` amounts out, no I/O.
 
 - subtotal = the sum of unit price * quantity;
 - shipping_total = the chosen rate's price, 0 once the subtotal reaches its ``free_over``
-  (no rate chosen: 0);
+  (no rate chosen, or nothing in the cart: 0);
 - tax_total = (subtotal + shipping_total) * the country's rate, rounded half up to the cent;
 - total = subtotal + shipping_total + tax_total.
 """
@@ -47,8 +47,11 @@ def subtotal_of(lines: Iterable[PricedLine]) -> Decimal:
 
 
 def compute_totals(lines: Iterable[PricedLine], shipping: RateTerms | None, tax_rate: Decimal) -> Totals:
-    """The totals of ``lines`` shipped at ``shipping`` (None: not chosen) and taxed at ``tax_rate``."""
+    """The totals of ``lines`` shipped at ``shipping`` (None: not chosen) and taxed at ``tax_rate``.
+
+    An empty cart ships nothing, so it costs nothing, whatever option it keeps for next time."""
+    lines = list(lines)
     subtotal = subtotal_of(lines)
-    shipping_total = price_for(shipping, subtotal) if shipping is not None else ZERO
+    shipping_total = price_for(shipping, subtotal) if shipping is not None and lines else ZERO
     tax_total = ((subtotal + shipping_total) * tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
     return Totals(subtotal, shipping_total, tax_total, subtotal + shipping_total + tax_total)

@@ -11,13 +11,28 @@ from pydantic import Field
 
 from storefront.cart.dependencies import cart_service
 from storefront.cart.schemas import MAX_QUANTITY, CartRead, cart_read
+from storefront.checkout.dependencies import check_out
+from storefront.checkout.schemas import CheckoutRead
 from storefront.mcp.identity import caller
 from storefront.mcp.params import Id
+from storefront.orders.dependencies import IDEMPOTENCY_KEY_PATTERN
+from storefront.payments.dependencies import payment_service
 from storefront.runtime import Runtime
 
 ProductId = Annotated[Id, Field(description="The product's id (from search_products or get_product).")]
 Quantity = Annotated[
     int, Field(ge=0, le=MAX_QUANTITY, description="How many (1 to 100) the cart should hold; 0 removes the product.")
+]
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Retry-safe: the same key returns the first checkout instead of a second.",
+    ),
 ]
 
 
@@ -42,3 +57,15 @@ def register_cart_tools(server: MCPServer[Any], state: Runtime) -> None:
             if quantity == 0:
                 return cart_read(await service.remove_item(user.id, product_id))
             return cart_read(await service.set_item(user.id, product_id, quantity))
+
+    @server.tool(annotations=ToolAnnotations(open_world_hint=True))
+    async def checkout(idempotency_key: IdempotencyKey = None) -> CheckoutRead:
+        """Check your cart out: needs items, a shipping address and a shipping option (set them
+        over HTTP or with set_cart_item). Stock is taken now; the order waits in `pending_payment`
+        until it is paid (the shop's payment provider; `payment` says how) or it expires.
+        Fails with CONFLICT naming what is missing, NOT_SHIPPABLE or OUT_OF_STOCK."""
+        user = caller().user
+        answer = await check_out(
+            state, lambda session: payment_service(state, session, state.payments), user.id, idempotency_key
+        )
+        return answer.model

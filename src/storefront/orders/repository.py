@@ -79,9 +79,10 @@ class OrderRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def add_refunded(self, order: Order, amount: Decimal, lines: Mapping[int, int]) -> None:
+    async def add_refunded(self, order: Order, amount: Decimal, lines: Mapping[int, int]) -> int:
         """Count a refund, only if it fits in what is left: the conditions hold under concurrency
-        (PostgreSQL re-checks them against the row a concurrent refund just committed)."""
+        (PostgreSQL re-checks them against the row a concurrent refund just committed).
+        Returns the order's refunded total after it, in cents: unique to this refund."""
         now = datetime.now(UTC)
         counted = await self.session.scalar(
             update(Order)
@@ -91,7 +92,7 @@ class OrderRepository:
                 cents(Order.refunded_total) + to_cents(amount) <= cents(Order.total),
             )
             .values(refunded_total=cents(Order.refunded_total) + to_cents(amount), updated_at=now)
-            .returning(Order.id)
+            .returning(cents(Order.refunded_total))
             .execution_options(synchronize_session=False)
         )
         if counted is None:
@@ -110,6 +111,7 @@ class OrderRepository:
             )
             if line_id is None:
                 raise Conflict(f"Product {product_id} of order {order.id} was refunded concurrently; try again")
+        return int(counted)
 
     async def _refundable(self, order_id: int) -> Decimal:
         row = (await self.session.execute(select(Order.total, Order.refunded_total).where(Order.id == order_id))).one()

@@ -1,0 +1,1 @@
+"""Payments: one small provider interface (manual, Stripe), webhooks applied once, refunds."""

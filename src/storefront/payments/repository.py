@@ -1,0 +1,54 @@
+"""Payment, event and refund queries through the unit of work's session. No commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.payments.models import Payment, PaymentEvent, PaymentState, Refund
+
+
+class PaymentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: Payment | Refund) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def latest_for_order(self, order_id: int) -> Payment | None:
+        return await self.session.scalar(
+            select(Payment).where(Payment.order_id == order_id).order_by(Payment.id.desc()).limit(1)
+        )
+
+    async def by_reference(self, provider: str, reference: str) -> Payment | None:
+        return await self.session.scalar(
+            select(Payment).where(Payment.provider == provider, Payment.reference == reference)
+        )
+
+    async def settle(self, payment_id: int, status: PaymentState, unless: Sequence[PaymentState]) -> bool:
+        """Set a payment's status unless it already is one of ``unless``: of two concurrent
+        outcomes only one applies, and a late ``failed`` never undoes a ``succeeded``."""
+        changed = await self.session.scalar(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.status.not_in([state.value for state in unless]))
+            .values(status=status)
+            .returning(Payment.id)
+            .execution_options(synchronize_session=False)
+        )
+        return changed is not None
+
+    async def record_event(self, event: PaymentEvent) -> bool:
+        """Store an event; False if this (provider, event id) was stored before (a replay)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(event)
+        except IntegrityError:
+            return False
+        return True
+
+    async def refunds_for_order(self, order_id: int) -> Sequence[Refund]:
+        return (await self.session.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))).all()
