@@ -29,6 +29,7 @@ from storefront.identity.models import User
 from storefront.identity.service import bootstrap_admin
 from storefront.orders.models import Order, OrderLine, SentEmail
 from storefront.runtime import Runtime
+from storefront.shipping.models import ShippingZone
 
 PASSWORD = "correct horse battery"
 
@@ -130,7 +131,8 @@ async def contended(api: Api, *stocks: int) -> list[dict[str, Any]]:
 
 async def clean_committed(engine: AsyncEngine, last_job: int) -> None:
     """Delete what a test on the real engine committed: the users it registered (and their
-    orders, keys and emails), the jobs after ``last_job``, and the ``contended`` products."""
+    carts, orders, payments, keys and emails), the jobs after ``last_job``, the ``contended``
+    products and categories, and shipping zones named ``Contention …``."""
     async with engine.begin() as connection:
         users = select(User.id).where(User.email.like("%@example.com"))
         orders = select(Order.id).where(Order.user_id.in_(users))
@@ -142,6 +144,8 @@ async def clean_committed(engine: AsyncEngine, last_job: int) -> None:
         await connection.execute(delete(Job).where(Job.id > last_job))
         await connection.execute(delete(Product).where(Product.title.like("Contended %")))
         await connection.execute(delete(Category).where(Category.name.like("Contention %")))
+        # Rates, countries and the carts' choices go with the zone (CASCADE, SET NULL).
+        await connection.execute(delete(ShippingZone).where(ShippingZone.name.like("Contention %")))
         await connection.execute(delete(User).where(User.id.in_(users)))
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from storefront.core.jobs import Job
+from storefront.orders.service import CONFIRMATION_EMAIL
 from tests.helpers import Api
 from tests.shipping.factories import rate, tax, zone
 
@@ -41,3 +45,13 @@ async def fill_cart(
     if rate_id is not None:
         response = await api.client.put(f"{CART}/shipping-option", json={"id": rate_id}, headers=headers)
         assert response.status_code == 200, response.text
+
+
+async def confirmations(api: Api, order_id: int) -> tuple[int, int | None]:
+    """How many confirmation-email jobs an order has, and when its email file was written
+    (order ids repeat across rolled-back tests, so the file's time tells this test's write)."""
+    async with api.state.db.session_scope() as session:
+        jobs = (await session.scalars(select(Job).where(Job.name == CONFIRMATION_EMAIL))).all()
+    mail = api.state.settings.data_dir / "mail" / f"order-{order_id}-confirmation_at_storefront.eml"
+    count = sum(1 for job in jobs if job.payload == {"order_id": order_id})
+    return count, (mail.stat().st_mtime_ns if mail.exists() else None)

@@ -4,11 +4,10 @@ capture → placed, with totals, stock, the cart, errors and idempotency checked
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from storefront.orders.models import OrderStatus
-from tests.checkout.helpers import ADDRESS, CART, CHECKOUT, fill_cart
+from tests.checkout.helpers import ADDRESS, CART, CHECKOUT, confirmations, fill_cart
 from tests.helpers import Api, assert_error
 
 
@@ -17,15 +16,10 @@ async def _stock(api: Api, product: dict[str, Any]) -> int:
     return stock
 
 
-def _mails(api: Api) -> list[Path]:
-    return sorted((api.state.settings.data_dir / "mail").glob("*.eml"))
-
-
 async def test_the_whole_flow_cart_checkout_capture_ship(api: Api, shop: dict[str, Any]) -> None:
     buyer = await api.customer()
     mug, pot = shop["mug"], shop["pot"]
     await fill_cart(api, buyer, shop["standard"], (mug["id"], 2), (pot["id"], 1))
-    mails_before = len(_mails(api))
 
     response = await api.client.post(CHECKOUT, headers=buyer)
     assert response.status_code == 201, response.text
@@ -52,7 +46,7 @@ async def test_the_whole_flow_cart_checkout_capture_ship(api: Api, shop: dict[st
     cart = (await api.client.get(CART, headers=buyer)).json()
     assert cart["items"] == []
     assert cart["total"] == "0.00"
-    assert len(_mails(api)) == mails_before
+    assert (await confirmations(api, order["id"]))[0] == 0
     assert (await api.client.get("/api/v1/notifications", headers=buyer)).json()["items"] == []
 
     # A customer cannot say it paid; an admin captures the manual payment.
@@ -63,12 +57,13 @@ async def test_the_whole_flow_cart_checkout_capture_ship(api: Api, shop: dict[st
     placed = (await api.client.get(f"/api/v1/orders/{order['id']}", headers=buyer)).json()
     assert placed["status"] == "placed"
     assert placed["payment_status"] == "paid"
-    assert len(_mails(api)) == mails_before + 1
+    jobs, written = await confirmations(api, order["id"])
+    assert (jobs, written is not None) == (1, True)
     kinds = [item["kind"] for item in (await api.client.get("/api/v1/notifications", headers=buyer)).json()["items"]]
     assert kinds == ["order_placed"]
     # A second capture changes nothing and sends nothing.
     assert_error(await api.client.post(capture, headers=await api.admin_headers()), 409, "CONFLICT")
-    assert len(_mails(api)) == mails_before + 1
+    assert await confirmations(api, order["id"]) == (1, written)
 
     for target in ("shipped", "delivered"):
         moved = await api.client.post(
