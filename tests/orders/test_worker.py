@@ -153,3 +153,45 @@ async def test_a_killed_worker_loses_no_email_and_sends_none_twice(
             if worker is not None and worker.poll() is None:
                 worker.terminate()
                 worker.wait(timeout=15)
+
+
+async def test_unpaid_checkouts_expire_exactly_once_with_two_workers(
+    broker_app: Api, smtp: tuple[StallingSmtp, int], settings: Settings, tmp_path: Path
+) -> None:
+    from tests.checkout.helpers import ADDRESS, CHECKOUT, fill_cart, open_shop
+
+    handler, port = smtp
+    handler.release.set()  # nothing is mailed here; never hold a worker
+    broker_app.state.settings.checkout_ttl_minutes = 0.05  # reservations of 3 s
+    log = tmp_path / "workers.log"
+    workers = [_start_worker(_worker_env(settings, port, tmp_path), log) for _ in range(2)]
+    try:
+        names = {"category": "Contention expiry", "mug": "Contended expiry mug", "pot": "Contended expiry pot"}
+        shop = await open_shop(broker_app, "NZ", vat=None, zone="Contention expiry", **names)
+        mug = shop["mug"]
+        orders = []
+        for _ in range(3):
+            buyer = await broker_app.customer()
+            await fill_cart(broker_app, buyer, shop["standard"], (mug["id"], 2), address={**ADDRESS, "country": "NZ"})
+            response = await broker_app.client.post(CHECKOUT, headers=buyer)
+            assert response.status_code == 201, response.text
+            orders.append((buyer, response.json()["order"]["id"]))
+
+        async def stock() -> int:
+            value: int = (await broker_app.client.get(f"/api/v1/products/{mug['id']}")).json()["stock"]
+            return value
+
+        assert await stock() == 4
+        deadline = time.monotonic() + 30
+        while await stock() != 10 and time.monotonic() < deadline:  # noqa: ASYNC110 - polling another process
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2)  # both workers sweep every 0.5 s: a second return would show by now
+        assert await stock() == 10, log.read_text()[-3000:]
+        for buyer, order_id in orders:
+            order = (await broker_app.client.get(f"/api/v1/orders/{order_id}", headers=buyer)).json()
+            assert (order["status"], order["payment_status"]) == ("cancelled", "expired")
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=15)
