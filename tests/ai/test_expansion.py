@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 from storefront.ai.expansion import INSTRUCTIONS, expansion_prompt
-from storefront.catalog.query import parse, to_fts5, with_alternatives
+from storefront.catalog.search import to_fts5
+from storefront.catalog.search_syntax import parse, with_alternatives
 from tests.ai.conftest import ai_api
 from tests.ai.fake_provider import FakeProvider, answer, hang, status
 from tests.conftest import AppFactory

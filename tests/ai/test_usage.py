@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storefront.ai.names import GENERATE_CONTENT_JOB
+from storefront.catalog.service import GENERATE_CONTENT_JOB
 from storefront.core.jobs import Job, JobStatus
 from tests.ai.conftest import ai_api, generate, new_product
 from tests.ai.fake_provider import GOOD, FakeProvider, status

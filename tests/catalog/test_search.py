@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -93,6 +94,16 @@ async def test_search_pages_by_cursor(api: Api, catalog: dict[str, Any]) -> None
 async def test_hostile_syntax_never_breaks(api: Api, catalog: dict[str, Any], q: str) -> None:
     response = await api.client.get("/api/v1/products/search", params={"q": q})
     assert response.status_code == 200, response.text
+    page = response.json()
+    assert set(page) == {"items", "next_cursor"}
+    # Operators of the engines are plain text here: a product is found only through the
+    # words typed (a stem or a prefix of one), never through syntax matching everything.
+    typed = re.findall(r"\w+", q.lower())
+    for item in page["items"]:
+        words = re.findall(r"\w+", f"{item['title']} {item['description']}".lower())
+        assert any(word.startswith(term) or term.startswith(word) for term in typed for word in words), item
+    if not typed:
+        assert page["items"] == []
 
 
 async def test_query_length_is_checked(api: Api) -> None:

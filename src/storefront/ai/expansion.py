@@ -31,7 +31,7 @@ from storefront.ai.content import plain_text
 from storefront.ai.failures import FailureKind
 from storefront.ai.guard import GuardedLink, LinkFailed
 from storefront.ai.providers import RemoteModel
-from storefront.catalog.query import SearchQuery
+from storefront.catalog.search_syntax import SearchQuery
 from storefront.config import Settings
 from storefront.core.cache import Cache
 

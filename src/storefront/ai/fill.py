@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from storefront.ai.errors import AiBudgetSpent, AiUnavailable
-from storefront.ai.repository import ContentRepository
 from storefront.ai.service import ContentService
+from storefront.catalog.repository import CatalogRepository
 from storefront.core.db import Database
 
 BATCH = 500
@@ -27,7 +27,7 @@ async def batches_missing_content(db: Database) -> AsyncIterator[list[int]]:
     after = 0
     while True:
         async with db.session_scope(immediate=False) as session:
-            rows = await ContentRepository(session).products_after(after, BATCH)
+            rows = await CatalogRepository(session).live_content_after(after, BATCH)
         if not rows:
             return
         yield [product_id for product_id, description, keywords in rows if not description.strip() or not keywords]

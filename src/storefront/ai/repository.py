@@ -1,16 +1,12 @@
-"""Queries of AI content: the generation cache and the products still missing content. No commits."""
+"""Queries of AI content: the generation cache. No commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.ai.content import GeneratedContent
 from storefront.ai.models import GeneratedContentRecord
-from storefront.catalog.models import Product
 
 
 class ContentRepository:
@@ -38,13 +34,3 @@ class ContentRepository:
                 self.session.add(record)
         except IntegrityError:
             pass  # a concurrent run stored the same input first; its answer is as good
-
-    async def products_after(self, after_id: int, limit: int) -> Sequence[tuple[int, str, list[str]]]:
-        """Live products by id (keyset), with what the caller needs to see if content is missing."""
-        rows = await self.session.execute(
-            select(Product.id, Product.description, Product.seo_keywords)
-            .where(Product.id > after_id, Product.archived_at.is_(None))
-            .order_by(Product.id)
-            .limit(limit)
-        )
-        return [(row.id, row.description, row.seo_keywords) for row in rows]

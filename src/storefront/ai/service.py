@@ -11,16 +11,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.orm.exc import StaleDataError
-
 from storefront.ai.chain import ChainResult, ContentChain, Mode
 from storefront.ai.content import GeneratedContent, ProductFacts
 from storefront.ai.repository import ContentRepository
 from storefront.catalog.cache import CatalogCache
-from storefront.catalog.errors import ProductNotFound
-from storefront.catalog.models import Category, Product
-from storefront.core.db import Database, after_commit
-from storefront.core.errors import Conflict
+from storefront.catalog.models import Product
+from storefront.catalog.service import ProductService
+from storefront.core.db import Database
 
 Field = Literal["description", "seo_keywords"]
 FIELDS: tuple[Field, ...] = ("description", "seo_keywords")
@@ -48,10 +45,7 @@ class ContentService:
 
     async def _facts(self, product_id: int, fields: Collection[Field], overwrite: bool) -> tuple[ProductFacts, bool]:
         async with self.db.session_scope(immediate=False) as session:
-            product = await session.get(Product, product_id)
-            if product is None or product.archived_at is not None:
-                raise ProductNotFound(product_id)
-            category = await session.get_one(Category, product.category_id)
+            product, category = await ProductService(session, self.cache).live_product(product_id)
             wanted = overwrite or any(_is_empty(product, field) for field in fields)
             # A description being replaced is not a fact to keep; one being kept is.
             keep_description = "description" not in fields or not overwrite
@@ -81,30 +75,19 @@ class ContentService:
         result = await self._produce(facts, mode)
         content = result.content
         async with self.db.session_scope() as session:
-            product = await session.get(Product, product_id)
-            if product is None or product.archived_at is not None:
-                raise ProductNotFound(product_id)
             if result.remote:
                 # Only paid answers are kept: the offline text is free to make again, and
                 # caching it would stop a provider configured later from ever being asked.
                 await ContentRepository(session).remember(
                     facts.input_hash(), result.provider, content, result.input_tokens, result.output_tokens
                 )
-            changed = False
-            if "description" in fields and (overwrite or _is_empty(product, "description")):
-                product.description, changed = content.description, True
-            if "seo_keywords" in fields and (overwrite or _is_empty(product, "seo_keywords")):
-                product.seo_keywords, changed = list(content.seo_keywords), True
-            try:
-                await session.flush()
-            except StaleDataError as exc:
-                raise Conflict("The product changed while its content was generated; try again") from exc
-            if changed:
-                cache, key = self.cache, (product.id, product.slug)
-                after_commit(session, lambda: cache.invalidate([key]))
+            generated = {"description": content.description, "seo_keywords": list(content.seo_keywords)}
+            product = await ProductService(session, self.cache).fill_content(
+                product_id, generated, fields, overwrite=overwrite
+            )
             return ContentOutcome(product.description, list(product.seo_keywords), result.provider, result.cached)
 
     async def _current(self, product_id: int) -> ContentOutcome:
         async with self.db.session_scope(immediate=False) as session:
-            product = await session.get_one(Product, product_id)
+            product, _ = await ProductService(session, self.cache).live_product(product_id)
             return ContentOutcome(product.description, list(product.seo_keywords), None)

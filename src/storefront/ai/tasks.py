@@ -8,10 +8,10 @@ import structlog
 
 from storefront.ai.chain import ContentChain
 from storefront.ai.errors import AiBudgetSpent
-from storefront.ai.names import GENERATE_CONTENT_JOB
 from storefront.ai.service import ContentService
 from storefront.catalog.cache import CatalogCache
 from storefront.catalog.errors import ProductNotFound
+from storefront.catalog.service import GENERATE_CONTENT_JOB
 from storefront.core.cache import Cache
 from storefront.core.jobs import Handler, JobContext, RetryLater
 

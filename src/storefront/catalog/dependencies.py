@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from storefront.catalog.cache import CatalogCache
-from storefront.catalog.categories import CategoryService
-from storefront.catalog.products import ProductService
 from storefront.catalog.reads import ProductReader, QueryExpansion
 from storefront.catalog.search import search_backend
+from storefront.catalog.service import CategoryService, ProductService
 from storefront.core.dependencies import SessionDep, StateDep
 from storefront.core.state import AppState
 
@@ -21,8 +20,7 @@ def product_reader(state: AppState, expansion: QueryExpansion | None) -> Product
         state.db,
         CatalogCache(state.cache),
         state.cursors,
-        search_backend(state.db.dialect),
-        state.settings.search_candidate_limit,
+        search_backend(state.db.dialect, state.settings.search_candidate_limit),
         expansion,
     )
 

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.cache import CatalogCache
-from storefront.catalog.products import ProductService
 from storefront.catalog.schemas import ProductCreate
+from storefront.catalog.service import ProductService
 from storefront.core.errors import AppError
 
 REQUIRED = {"title", "category", "price", "stock"}

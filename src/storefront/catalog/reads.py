@@ -14,16 +14,16 @@ from typing import Any, Protocol
 from storefront.catalog import repository
 from storefront.catalog.cache import CatalogCache, etag
 from storefront.catalog.errors import ProductNotFound
-from storefront.catalog.query import SearchQuery, parse, with_alternatives
-from storefront.catalog.schemas import ProductFilters, ProductRead
+from storefront.catalog.schemas import ProductFilters, ProductRead, product_read_from_row
 from storefront.catalog.search import SearchBackend
+from storefront.catalog.search_syntax import SearchQuery, with_alternatives
 from storefront.core.db import Database
 from storefront.core.pagination import CursorCodec, Page, PageParams, split_page
 from storefront.core.sqltypes import AnyRow, AnySelect
 
 
 def _encode_product(row: AnyRow) -> bytes:
-    return etag(row.id, row.version).encode() + b"\n" + repository.to_read(row).model_dump_json().encode()
+    return etag(row.id, row.version).encode() + b"\n" + product_read_from_row(row).model_dump_json().encode()
 
 
 def split_cached(value: bytes) -> tuple[str, bytes]:
@@ -45,14 +45,12 @@ class ProductReader:
         cache: CatalogCache,
         cursors: CursorCodec,
         search_backend: SearchBackend,
-        candidate_limit: int,
         expansion: QueryExpansion | None = None,
     ) -> None:
         self.db = db
         self.cache = cache
         self.cursors = cursors
         self.search_backend = search_backend
-        self.candidate_limit = candidate_limit
         self.expansion = expansion
 
     async def _one(self, statement: AnySelect, params: dict[str, Any] | None = None) -> AnyRow | None:
@@ -84,7 +82,7 @@ class ProductReader:
     def _page(self, rows: list[AnyRow], page: PageParams, scope: str, position: Any) -> bytes:
         items, last = split_page(rows, page.limit, position)
         body = Page[ProductRead](
-            items=[repository.to_read(row) for row in items],
+            items=[product_read_from_row(row) for row in items],
             next_cursor=self.cursors.encode(scope, last) if last else None,
         )
         return body.model_dump_json().encode()
@@ -114,7 +112,7 @@ class ProductReader:
             # Resolved before the page cache: an expanded page is cached under a key that
             # names its alternatives, so expanded and plain results never meet. Later
             # pages use a cached expansion only, never a model call.
-            query = parse(text)
+            query = self.search_backend.parse(text)
             alternatives = await self.expansion.alternatives(query, ask=first_page)
             if alternatives:
                 query = with_alternatives(query, alternatives)
@@ -127,16 +125,15 @@ class ProductReader:
             cached = await self.cache.listing(key)
             if cached is not None:
                 return cached
-        statement = repository.search(
-            self.search_backend,
-            parse(text) if query is None else query,
-            filters,
-            page.limit + 1,
-            after,
-            page.offset,
-            self.candidate_limit,
-        )
-        rows = await self._all(statement) if statement is not None else []
+        async with self.db.reader() as connection:
+            rows = await self.search_backend.search(
+                connection,
+                self.search_backend.parse(text) if query is None else query,
+                filters,
+                page.limit + 1,
+                after,
+                page.offset,
+            )
         body = self._page(rows, page, scope, lambda row: [row.score, row.id])
         if key is not None:
             await self.cache.store_listing(key, body)

@@ -7,19 +7,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, literal, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Category, Product
-from storefront.catalog.query import SearchQuery
-from storefront.catalog.schemas import CategoryRead, ProductFilters, ProductRead
-from storefront.catalog.search import SearchBackend
+from storefront.catalog.schemas import ProductFilters
+from storefront.core.pagination import IdKeyset
 from storefront.core.sqltypes import AnyRow, AnySelect
 
 _SORT_KEYS: dict[str, Any] = {"created_at": Product.created_at, "price": Product.price, "title": Product.title}
 
 
-def _product_columns() -> AnySelect:
+def product_columns() -> AnySelect:
     return select(
         Product.id,
         Product.slug,
@@ -40,36 +39,11 @@ def _product_columns() -> AnySelect:
 
 # Built once: constructing a Select costs more than the primary-key lookup it runs
 # (measured ~400 µs against ~300 µs), and a reused statement hits the compiled cache.
-PRODUCT_BY_ID = _product_columns().where(Product.id == bindparam("key"))
-PRODUCT_BY_SLUG = _product_columns().where(Product.slug == bindparam("key"))
+PRODUCT_BY_ID = product_columns().where(Product.id == bindparam("key"))
+PRODUCT_BY_SLUG = product_columns().where(Product.slug == bindparam("key"))
 
 
-def _product_read(source: Any, category: CategoryRead) -> ProductRead:
-    """From a Core row or an ORM product: both expose the product's fields by name."""
-    return ProductRead(
-        id=source.id,
-        slug=source.slug,
-        title=source.title,
-        description=source.description,
-        category=category,
-        price=source.price,
-        stock=source.stock,
-        low_stock_threshold=source.low_stock_threshold,
-        seo_keywords=source.seo_keywords,
-        created_at=source.created_at,
-        updated_at=source.updated_at,
-    )
-
-
-def to_read(row: AnyRow) -> ProductRead:
-    return _product_read(row, CategoryRead(id=row.category_id, name=row.category_name, slug=row.category_slug))
-
-
-def product_read(product: Product, category: Category) -> ProductRead:
-    return _product_read(product, CategoryRead.model_validate(category))
-
-
-def _filtered(statement: AnySelect, filters: ProductFilters) -> AnySelect:
+def filtered(statement: AnySelect, filters: ProductFilters) -> AnySelect:
     statement = statement.where(Product.archived_at.is_(None))
     if filters.category is not None:
         # A scalar subquery runs once, then the (category_id, sort key, id) index drives the scan.
@@ -102,7 +76,7 @@ def listing(filters: ProductFilters, sort: str, limit: int, after: list[Any] | N
     """One page of live products by keyset on (sort key, id): same cost at any depth."""
     key = _SORT_KEYS[sort.lstrip("-")]
     descending = sort.startswith("-")
-    statement = _filtered(_product_columns(), filters)
+    statement = filtered(product_columns(), filters)
     if after is not None:
         position = tuple_(literal(_decode_sort_value(sort, after[0]), key.type), literal(int(after[1])))
         current = tuple_(key, Product.id)
@@ -110,41 +84,6 @@ def listing(filters: ProductFilters, sort: str, limit: int, after: list[Any] | N
     order = (key.desc(), Product.id.desc()) if descending else (key.asc(), Product.id.asc())
     statement = statement.order_by(*order).limit(limit)
     return statement.offset(offset) if offset else statement
-
-
-def search(
-    backend: SearchBackend,
-    query: SearchQuery,
-    filters: ProductFilters,
-    limit: int,
-    after: list[Any] | None,
-    offset: int | None,
-    candidate_limit: int,
-) -> AnySelect | None:
-    """Best match first, keyset on (score, id); only ``candidate_limit`` matches are ranked.
-
-    Three layers: the capped candidates with their scores, the page of them in rank
-    order, and only then the product and category columns for that page (joining
-    back every candidate would cost one index probe per candidate).
-    """
-    matches = backend.matches(query)
-    if matches is None:
-        return None
-    candidates = _filtered(matches, filters).limit(candidate_limit).subquery("candidates")
-    page = select(candidates.c.id, candidates.c.score)
-    if after is not None:
-        score, last_id = float(after[0]), int(after[1])
-        page = page.where(or_(candidates.c.score < score, and_(candidates.c.score == score, candidates.c.id > last_id)))
-    page = page.order_by(candidates.c.score.desc(), candidates.c.id.asc()).limit(limit)
-    if offset:
-        page = page.offset(offset)
-    top = page.subquery("top")
-    return (
-        _product_columns()
-        .join(top, top.c.id == Product.id)
-        .add_columns(top.c.score)
-        .order_by(top.c.score.desc(), Product.id.asc())
-    )
 
 
 class CatalogRepository:
@@ -159,13 +98,8 @@ class CatalogRepository:
     async def category_by_slug(self, slug: str) -> Category | None:
         return await self.session.scalar(select(Category).where(Category.slug == slug))
 
-    async def categories(self, after_id: int | None, limit: int, offset: int | None) -> Sequence[Category]:
-        statement = select(Category).order_by(Category.id).limit(limit)
-        if after_id is not None:
-            statement = statement.where(Category.id > after_id)
-        if offset:
-            statement = statement.offset(offset)
-        return (await self.session.scalars(statement)).all()
+    async def categories(self, keyset: IdKeyset) -> Sequence[Category]:
+        return (await self.session.scalars(keyset.apply(select(Category), Category.id, newest_first=False))).all()
 
     async def category_name_or_slug_taken(self, name: str | None, slug: str | None, exclude: int | None) -> bool:
         conditions = []
@@ -187,6 +121,16 @@ class CatalogRepository:
     async def product_ids_in_category(self, category_id: int) -> Sequence[tuple[int, str]]:
         rows = await self.session.execute(select(Product.id, Product.slug).where(Product.category_id == category_id))
         return [(row.id, row.slug) for row in rows]
+
+    async def live_content_after(self, after_id: int, limit: int) -> Sequence[tuple[int, str, list[str]]]:
+        """Live products by id after ``after_id`` with their description and keywords (for AI fill)."""
+        rows = await self.session.execute(
+            select(Product.id, Product.description, Product.seo_keywords)
+            .where(Product.id > after_id, Product.archived_at.is_(None))
+            .order_by(Product.id)
+            .limit(limit)
+        )
+        return [(row.id, row.description, row.seo_keywords) for row in rows]
 
     async def product(self, product_id: int) -> Product | None:
         return await self.session.get(Product, product_id)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from pydantic import ValidationError
 
 from storefront.catalog.dependencies import CategoryServiceDep, ProductServiceDep, ReaderDep
-from storefront.catalog.products import SavedProduct
 from storefront.catalog.schemas import (
     CategoryCreate,
     CategoryRead,
@@ -21,6 +20,7 @@ from storefront.catalog.schemas import (
     ProductReplace,
     ProductSort,
 )
+from storefront.catalog.service import SavedProduct
 from storefront.core.dependencies import API_PREFIX, StateDep
 from storefront.core.errors import InvalidInput
 from storefront.core.pagination import Page, PageParamsDep
@@ -67,9 +67,9 @@ def _saved_response(saved: SavedProduct, status_code: int = 200) -> Response:
 
 @categories_router.get("", response_model=Page[CategoryRead])
 async def list_categories(service: CategoryServiceDep, page: PageParamsDep, state: StateDep) -> object:
-    after = state.cursors.after_id("categories", page)
-    rows = await service.list(after, page.limit + 1, page.offset)
-    return state.cursors.id_page("categories", rows, page, CategoryRead.model_validate)
+    keyset = state.cursors.keyset("categories", page)
+    rows = await service.list(keyset)
+    return state.cursors.id_page("categories", rows, keyset, CategoryRead.model_validate)
 
 
 @categories_router.post("", status_code=status.HTTP_201_CREATED, response_model=CategoryRead)

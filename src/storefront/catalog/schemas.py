@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from storefront.catalog.models import Category, Product
 from storefront.core.schemas import MoneyIn, MoneyOut, Slug, Strict
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -102,3 +103,30 @@ class ProductFilters(BaseModel):
 
     def cache_key(self) -> str:
         return f"{self.category}|{self.min_price}|{self.max_price}|{self.in_stock}"
+
+
+def _product_read(source: Any, category: CategoryRead) -> ProductRead:
+    """From a Core row or an ORM product: both expose the product's fields by name."""
+    return ProductRead(
+        id=source.id,
+        slug=source.slug,
+        title=source.title,
+        description=source.description,
+        category=category,
+        price=source.price,
+        stock=source.stock,
+        low_stock_threshold=source.low_stock_threshold,
+        seo_keywords=source.seo_keywords,
+        created_at=source.created_at,
+        updated_at=source.updated_at,
+    )
+
+
+def product_read_from_row(row: Any) -> ProductRead:
+    """A product row of the read paths (``repository.product_columns``), as the API shows it."""
+    return _product_read(row, CategoryRead(id=row.category_id, name=row.category_name, slug=row.category_slug))
+
+
+def product_read(product: Product, category: Category) -> ProductRead:
+    """An ORM product and its category, as the API shows them."""
+    return _product_read(product, CategoryRead.model_validate(category))

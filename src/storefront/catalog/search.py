@@ -1,10 +1,10 @@
-"""Full-text search: one interface, a PostgreSQL and a SQLite implementation.
+"""Full-text search: one interface, a PostgreSQL and a SQLite implementation, each of
+which parses the web-search syntax, renders it for its database, and runs it.
 
-Both take the same parsed query (see ``query.py``), apply the listing filters,
-rank title matches above description matches, and page by keyset on
-(score, id), where a higher score is a better match. Only a capped number of
-candidates is ranked, so a term found in half the catalog costs no more than a
-rare one.
+Both apply the listing filters, rank title matches above description matches, and
+page by keyset on (score, id), where a higher score is a better match. Only a capped
+number of candidates is ranked, so a term found in half the catalog costs no more
+than a rare one. The reader (``reads.py``) only caches and encodes cursors.
 """
 
 from __future__ import annotations
@@ -12,19 +12,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, Select, column, func, literal, literal_column, select, table
+from sqlalchemy import ColumnElement, Float, Select, and_, column, func, literal, literal_column, or_, select, table
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storefront.catalog import repository
 from storefront.catalog.models import Product
-from storefront.catalog.query import SearchQuery, Term, to_fts5
+from storefront.catalog.schemas import ProductFilters
+from storefront.catalog.search_syntax import SearchQuery, Term, parse
+from storefront.core.sqltypes import AnyRow, AnySelect
 
 
 class SearchBackend(Protocol):
-    def matches(self, query: SearchQuery) -> Select[tuple[int, float]] | None:
-        """Select (product id, score) of products matching ``query`` (None: nothing can match).
+    def parse(self, text: str) -> SearchQuery:
+        """The web-search syntax of ``text``, ready for this backend (and for query expansion)."""
 
-        The statement selects from ``products`` so callers can add listing filters.
-        """
+    async def search(
+        self,
+        connection: AsyncConnection,
+        query: SearchQuery,
+        filters: ProductFilters,
+        limit: int,
+        after: list[Any] | None,
+        offset: int | None,
+    ) -> list[AnyRow]:
+        """Up to ``limit`` products matching ``query``, best first, each row with its ``score``."""
 
 
 def _combine(
@@ -51,7 +63,64 @@ def _conjunctions(query: SearchQuery) -> list[tuple[list[tuple[Term, bool]], lis
     return result
 
 
-class PostgresSearch:
+class _RankedSearch:
+    """The statement both backends run around their own matching and scoring."""
+
+    def __init__(self, candidate_limit: int) -> None:
+        self.candidate_limit = candidate_limit
+
+    def parse(self, text: str) -> SearchQuery:
+        return parse(text)
+
+    def matches(self, query: SearchQuery) -> Select[tuple[int, float]] | None:
+        raise NotImplementedError  # each backend renders the query for its database
+
+    def statement(
+        self, query: SearchQuery, filters: ProductFilters, limit: int, after: list[Any] | None, offset: int | None
+    ) -> AnySelect | None:
+        """Best match first, keyset on (score, id); only ``candidate_limit`` matches are ranked.
+
+        Three layers: the capped candidates with their scores, the page of them in rank
+        order, and only then the product and category columns for that page (joining
+        back every candidate would cost one index probe per candidate).
+        """
+        matches = self.matches(query)
+        if matches is None:
+            return None
+        candidates = repository.filtered(matches, filters).limit(self.candidate_limit).subquery("candidates")
+        page = select(candidates.c.id, candidates.c.score)
+        if after is not None:
+            score, last_id = float(after[0]), int(after[1])
+            page = page.where(
+                or_(candidates.c.score < score, and_(candidates.c.score == score, candidates.c.id > last_id))
+            )
+        page = page.order_by(candidates.c.score.desc(), candidates.c.id.asc()).limit(limit)
+        if offset:
+            page = page.offset(offset)
+        top = page.subquery("top")
+        return (
+            repository.product_columns()
+            .join(top, top.c.id == Product.id)
+            .add_columns(top.c.score)
+            .order_by(top.c.score.desc(), Product.id.asc())
+        )
+
+    async def search(
+        self,
+        connection: AsyncConnection,
+        query: SearchQuery,
+        filters: ProductFilters,
+        limit: int,
+        after: list[Any] | None,
+        offset: int | None,
+    ) -> list[AnyRow]:
+        statement = self.statement(query, filters, limit, after, offset)
+        if statement is None:
+            return []
+        return list((await connection.execute(statement)).all())
+
+
+class PostgresSearch(_RankedSearch):
     """A stored, weighted ``tsvector`` (title A, description B) with a GIN index."""
 
     vector = literal_column("products.search_vector", type_=TSVECTOR)
@@ -85,7 +154,23 @@ class PostgresSearch:
         return select(Product.id, score).where(self.vector.op("@@")(tsquery))
 
 
-class SqliteSearch:
+def _fts5_term(term: Term, prefix: bool) -> str:
+    quoted = '"' + " ".join(term.words) + '"'
+    return quoted + ("*" if prefix else "")
+
+
+def to_fts5(query: SearchQuery) -> str | None:
+    """An FTS5 MATCH expression; every word is quoted, so user input is never syntax."""
+    rendered_groups: list[str] = []
+    for positives, negatives in _conjunctions(query):
+        expression = " AND ".join(_fts5_term(term, prefix) for term, prefix in positives)
+        for negative in negatives:
+            expression = f"({expression}) NOT {_fts5_term(negative, False)}"
+        rendered_groups.append(f"({expression})")
+    return " OR ".join(rendered_groups) or None
+
+
+class SqliteSearch(_RankedSearch):
     """An FTS5 table over title and description, kept in sync by triggers, ranked by bm25."""
 
     fts: ColumnElement[Any] = literal_column("products_fts")
@@ -107,5 +192,7 @@ class SqliteSearch:
         )
 
 
-def search_backend(dialect: str) -> SearchBackend:
-    return PostgresSearch() if dialect == "postgresql" else SqliteSearch()
+def search_backend(dialect: str, candidate_limit: int) -> SearchBackend:
+    if dialect == "postgresql":
+        return PostgresSearch(candidate_limit)
+    return SqliteSearch(candidate_limit)

@@ -275,19 +275,11 @@ class JobSystem:
 
 
 class JobAdmin:
-    """What an admin can do with jobs, inside the caller's unit of work."""
+    """The engine's side of an admin's replay of a dead job, inside the caller's unit of work."""
 
     def __init__(self, session: AsyncSession, dispatcher: Dispatcher) -> None:
         self.session = session
         self.dispatcher = dispatcher
-
-    async def list(self, status: JobStatus, before_id: int | None, limit: int, offset: int | None) -> list[Job]:
-        query = select(Job).where(Job.status == status).order_by(Job.id.desc()).limit(limit)
-        if before_id is not None:
-            query = query.where(Job.id < before_id)
-        if offset:
-            query = query.offset(offset)
-        return list((await self.session.scalars(query)).all())
 
     async def retry(self, job_id: int) -> Job:
         job = await self.session.get(Job, job_id)

@@ -75,17 +75,12 @@ class CursorCodec:
         body = base64.urlsafe_b64encode(raw).rstrip(b"=")
         return f"{body.decode()}.{self._sign(body)}"
 
-    def after_id(self, scope: str, page: PageParams) -> int | None:
-        """The id a page by id starts after (None for the first page)."""
-        return int(self.decode(scope, page.cursor)[0]) if page.cursor else None
-
     def keyset(self, scope: str, page: PageParams) -> IdKeyset:
         """The keyset a listing by id of ``scope`` reads, from the request's page parameters."""
-        return IdKeyset(self.after_id(scope, page), page.limit, page.offset)
+        after = int(self.decode(scope, page.cursor)[0]) if page.cursor else None
+        return IdKeyset(after, page.limit, page.offset)
 
-    def id_page(
-        self, scope: str, rows: Sequence[Any], page: PageParams | IdKeyset, convert: Callable[[Any], U]
-    ) -> Page[U]:
+    def id_page(self, scope: str, rows: Sequence[Any], page: IdKeyset, convert: Callable[[Any], U]) -> Page[U]:
         """The page from up to ``limit + 1`` rows ordered by id, with the cursor to the next."""
         items, position = split_page(rows, page.limit, lambda row: [row.id])
         return Page(

@@ -9,10 +9,9 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from storefront.catalog.cache import CatalogCache
-from storefront.catalog.categories import CategoryService
 from storefront.catalog.dependencies import product_reader
-from storefront.catalog.products import ProductService
 from storefront.catalog.schemas import CategoryRead, ProductFilters, ProductPatch, ProductRead, ProductSort, Stock
+from storefront.catalog.service import CategoryService, ProductService
 from storefront.core.errors import InvalidInput
 from storefront.core.pagination import Page
 from storefront.core.schemas import MoneyIn, Slug
@@ -84,9 +83,9 @@ def register_catalog_tools(server: MCPServer[Any], state: Runtime) -> None:
         """The catalog's categories; filter products by a category's slug."""
         params = page(limit, cursor)
         async with state.db.session_scope(immediate=False) as session:
-            after = state.cursors.after_id("categories", params)
-            rows = await CategoryService(session, CatalogCache(state.cache)).list(after, limit + 1, None)
-            return state.cursors.id_page("categories", rows, params, CategoryRead.model_validate)
+            keyset = state.cursors.keyset("categories", params)
+            rows = await CategoryService(session, CatalogCache(state.cache)).list(keyset)
+            return state.cursors.id_page("categories", rows, keyset, CategoryRead.model_validate)
 
     @server.tool(annotations=ToolAnnotations(idempotent_hint=True, open_world_hint=False))
     async def set_product_stock(

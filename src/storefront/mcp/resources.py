@@ -9,10 +9,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from storefront.catalog.cache import CatalogCache
-from storefront.catalog.categories import CategoryService
 from storefront.catalog.dependencies import product_reader
 from storefront.catalog.schemas import CategoryRead
+from storefront.catalog.service import CategoryService
 from storefront.core.errors import AppError, NotFound
+from storefront.core.pagination import IdKeyset
 from storefront.runtime import Runtime
 
 JSON = "application/json"
@@ -25,8 +26,8 @@ def register_resources(server: MCPServer[Any], state: Runtime) -> None:
     async def categories() -> str:
         """Every category of the catalog: id, name, slug (JSON)."""
         async with state.db.session_scope(immediate=False) as session:
-            rows = await CategoryService(session, CatalogCache(state.cache)).list(None, MAX_CATEGORIES, None)
-            items = [CategoryRead.model_validate(row).model_dump(mode="json") for row in rows]
+            rows = await CategoryService(session, CatalogCache(state.cache)).list(IdKeyset(None, MAX_CATEGORIES))
+            items = [CategoryRead.model_validate(row).model_dump(mode="json") for row in rows[:MAX_CATEGORIES]]
         return json.dumps(items)
 
     @server.resource("storefront://products/{slug}", name="product", mime_type=JSON)

@@ -1,5 +1,6 @@
-"""Web-search syntax (``"exact phrase"``, ``-excluded``, ``or``), parsed once and
-rendered for each backend, with the last word also matching as a prefix."""
+"""Web-search syntax (``"exact phrase"``, ``-excluded``, ``or``) parsed into a dialect-free
+query, the last word also matching as a prefix. Plain Python: each search backend
+(``search.py``) renders it for its database."""
 
 from __future__ import annotations
 
@@ -54,30 +55,6 @@ def parse(text: str) -> SearchQuery:
     last = cleaned[-1][-1] if cleaned else None
     prefix_last = bool(last and not last.negated and not last.phrase and not text.rstrip().endswith('"'))
     return SearchQuery(cleaned, prefix_last)
-
-
-def _fts5_term(term: Term, prefix: bool) -> str:
-    quoted = '"' + " ".join(term.words) + '"'
-    return quoted + ("*" if prefix else "")
-
-
-def to_fts5(query: SearchQuery) -> str | None:
-    """An FTS5 MATCH expression; every word is quoted, so user input is never syntax."""
-    rendered_groups: list[str] = []
-    for group_index, group in enumerate(query.groups):
-        is_last_group = group_index == len(query.groups) - 1
-        positives: list[str] = []
-        negatives: list[str] = []
-        for term_index, term in enumerate(group):
-            prefix = query.prefix_last and is_last_group and term_index == len(group) - 1
-            (negatives if term.negated else positives).append(_fts5_term(term, prefix))
-        if not positives:
-            continue  # FTS5 cannot express "everything except"; such a group matches nothing
-        expression = " AND ".join(positives)
-        for negative in negatives:
-            expression = f"({expression}) NOT {negative}"
-        rendered_groups.append(f"({expression})")
-    return " OR ".join(rendered_groups) or None
 
 
 def with_alternatives(query: SearchQuery, alternatives: Sequence[Sequence[str]]) -> SearchQuery:

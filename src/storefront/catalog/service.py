@@ -1,7 +1,10 @@
-"""Product write use cases: create, replace, patch, delete (or archive)."""
+"""Catalog write use cases, inside the caller's unit of work: categories; products
+(create, replace, patch, delete or archive); and the content other domains fill in
+(AI descriptions) written through here, so the catalog alone writes its tables."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,16 +12,80 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from storefront.ai.names import GENERATE_CONTENT_JOB
 from storefront.catalog.cache import CatalogCache, etag
-from storefront.catalog.errors import ProductNotFound, SlugTaken, UnknownCategory
+from storefront.catalog.errors import (
+    CategoryInUse,
+    CategoryNotFound,
+    ProductNotFound,
+    SlugTaken,
+    UnknownCategory,
+)
 from storefront.catalog.models import Category, Product
-from storefront.catalog.repository import CatalogRepository, product_read
-from storefront.catalog.schemas import ProductCreate, ProductPatch, ProductRead, ProductReplace
+from storefront.catalog.repository import CatalogRepository
+from storefront.catalog.schemas import (
+    CategoryCreate,
+    CategoryUpdate,
+    ProductCreate,
+    ProductPatch,
+    ProductRead,
+    ProductReplace,
+    product_read,
+)
 from storefront.catalog.slugs import slug_from
 from storefront.core.db import after_commit
-from storefront.core.errors import InvalidInput, PreconditionFailed
+from storefront.core.errors import Conflict, InvalidInput, PreconditionFailed
 from storefront.core.jobs import JobQueue
+from storefront.core.pagination import IdKeyset
+
+# The job that fills a new product's missing content; the AI domain handles it.
+GENERATE_CONTENT_JOB = "ai.generate_product_content"
+
+
+class CategoryService:
+    def __init__(self, session: AsyncSession, cache: CatalogCache) -> None:
+        self.session = session
+        self.repository = CatalogRepository(session)
+        self.cache = cache
+
+    async def list(self, keyset: IdKeyset) -> Sequence[Category]:
+        return await self.repository.categories(keyset)
+
+    async def _check_unique(self, name: str | None, slug: str | None, exclude: int | None = None) -> None:
+        if await self.repository.category_name_or_slug_taken(name, None, exclude):
+            raise Conflict(f"A category named '{name}' already exists")
+        if slug is not None and await self.repository.category_name_or_slug_taken(None, slug, exclude):
+            raise SlugTaken("category", slug)
+
+    async def create(self, data: CategoryCreate) -> Category:
+        slug = data.slug or slug_from(data.name, "name", max_length=120)
+        await self._check_unique(data.name, slug)
+        category = Category(name=data.name, slug=slug)
+        await self.repository.add(category)
+        return category
+
+    async def update(self, category_id: int, data: CategoryUpdate) -> Category:
+        category = await self.repository.category(category_id)
+        if category is None:
+            raise CategoryNotFound(category_id)
+        await self._check_unique(data.name, data.slug, exclude=category_id)
+        if data.name is not None:
+            category.name = data.name
+        if data.slug is not None:
+            category.slug = data.slug
+        await self.session.flush()
+        # Cached products embed their category: forget every product of this one.
+        products = await self.repository.product_ids_in_category(category_id)
+        after_commit(self.session, lambda: self.cache.invalidate(products))
+        return category
+
+    async def delete(self, category_id: int) -> None:
+        category = await self.repository.category(category_id)
+        if category is None:
+            raise CategoryNotFound(category_id)
+        if await self.repository.category_has_products(category_id):
+            raise CategoryInUse(category.slug)
+        await self.session.delete(category)
+        await self.session.flush()
 
 
 def matches_if_match(if_match: str | None, current: str) -> bool:
@@ -137,3 +204,30 @@ class ProductService:
             product.archived_at = datetime.now(UTC)
             await self.session.flush()
         self._forget_after_commit((product.id, product.slug))
+
+    async def live_product(self, product_id: int) -> tuple[Product, Category]:
+        """A live product and its category, for another domain to read (AI content)."""
+        product = await self.repository.product(product_id)
+        if product is None or product.archived_at is not None:
+            raise ProductNotFound(product_id)
+        return product, await self.session.get_one(Category, product.category_id)
+
+    async def fill_content(
+        self, product_id: int, content: dict[str, Any], fields: Collection[str], *, overwrite: bool
+    ) -> Product:
+        """Write generated content (``description``, ``seo_keywords``) into a live product:
+        only the ``fields`` asked for, and without ``overwrite`` only where they are empty."""
+        product, _ = await self.live_product(product_id)
+        changed = False
+        for field in fields:
+            current = product.description.strip() if field == "description" else product.seo_keywords
+            if field in content and (overwrite or not current):
+                setattr(product, field, content[field])
+                changed = True
+        try:
+            await self.session.flush()
+        except StaleDataError as exc:
+            raise Conflict("The product changed while its content was generated; try again") from exc
+        if changed:
+            self._forget_after_commit((product.id, product.slug))
+        return product
