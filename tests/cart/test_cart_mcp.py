@@ -45,3 +45,35 @@ async def test_cart_tools_refuse_what_the_api_refuses(store: Store, connect: Con
         data(await client.call_tool("set_cart_item", {"product_id": mug["id"], "quantity": 0}))
     alices = (await store.api.client.get("/api/v1/cart", headers=bearer(alice))).json()
     assert [(item["product_id"], item["quantity"]) for item in alices["items"]] == [(mug["id"], 2)]
+
+
+async def test_an_agent_checks_out_with_the_callers_permissions(store: Store, connect: Connect) -> None:
+    from tests.checkout.helpers import ADDRESS
+    from tests.shipping.factories import rate, zone
+
+    mug = await store.product("Checkout tool mug", price="19.99")
+    # Committed data (the app is served): a country no other test uses, a zone the clean-up knows.
+    shipping = await zone(store.api, ["IS"], rate("Post", "3.00"), name="Contention checkout tool")
+    _, token = await store.customer()
+    headers = bearer(token)
+    api = store.api.client
+    assert (
+        await api.put("/api/v1/cart/shipping-address", json={**ADDRESS, "country": "IS"}, headers=headers)
+    ).status_code == 200
+    assert (
+        await api.put("/api/v1/cart/shipping-option", json={"id": shipping["rates"][0]["id"]}, headers=headers)
+    ).status_code == 200
+    async with connect(token) as client:
+        empty = error(await client.call_tool("checkout", {}), "CONFLICT")
+        assert [item["field"] for item in empty["details"]] == ["items"]
+        data(await client.call_tool("set_cart_item", {"product_id": mug["id"], "quantity": 2}))
+        first = data(await client.call_tool("checkout", {"idempotency_key": "agent-checkout-1"}))
+        again = data(await client.call_tool("checkout", {"idempotency_key": "agent-checkout-1"}))
+    assert again == first
+    order, payment = first["order"], first["payment"]
+    assert (order["status"], order["total"], order["shipping_total"]) == ("pending_payment", "42.98", "3.00")
+    assert (payment["provider"], payment["status"], payment["amount"]) == ("manual", "pending", "42.98")
+    # The order is the caller's, seen the same way over HTTP; the cart is empty.
+    seen = (await api.get(f"/api/v1/orders/{order['id']}", headers=headers)).json()
+    assert seen["id"] == order["id"]
+    assert (await api.get("/api/v1/cart", headers=headers)).json()["items"] == []

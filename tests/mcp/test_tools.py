@@ -12,6 +12,9 @@ from tests.helpers import bearer
 from tests.mcp.conftest import Connect, Store, data, error, http_client, stdio_client
 
 CONTRACT_TOOLS = {
+    "get_cart",
+    "set_cart_item",
+    "checkout",
     "search_products",
     "get_product",
     "list_categories",

@@ -10,7 +10,7 @@ than a rare one. The reader (``reads.py``) only caches and encodes cursors.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, and_, column, func, literal, literal_column, or_, select, table
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
@@ -21,22 +21,6 @@ from storefront.catalog.models import Product
 from storefront.catalog.schemas import ProductFilters
 from storefront.catalog.search_syntax import SearchQuery, Term, parse
 from storefront.core.sqltypes import AnyRow, AnySelect
-
-
-class SearchBackend(Protocol):
-    def parse(self, text: str) -> SearchQuery:
-        """The web-search syntax of ``text``, ready for this backend (and for query expansion)."""
-
-    async def search(
-        self,
-        connection: AsyncConnection,
-        query: SearchQuery,
-        filters: ProductFilters,
-        limit: int,
-        after: list[Any] | None,
-        offset: int | None,
-    ) -> list[AnyRow]:
-        """Up to ``limit`` products matching ``query``, best first, each row with its ``score``."""
 
 
 def _combine(
@@ -63,8 +47,9 @@ def _conjunctions(query: SearchQuery) -> list[tuple[list[tuple[Term, bool]], lis
     return result
 
 
-class _RankedSearch:
-    """The statement both backends run around their own matching and scoring."""
+class SearchBackend:
+    """What both backends share: parsing, and the ranked, filtered, keyset-paged statement
+    they run around their own matching and scoring (``matches``)."""
 
     def __init__(self, candidate_limit: int) -> None:
         self.candidate_limit = candidate_limit
@@ -73,6 +58,7 @@ class _RankedSearch:
         return parse(text)
 
     def matches(self, query: SearchQuery) -> Select[tuple[int, float]] | None:
+        """Select (product id, score) of products matching ``query`` (None: nothing can match)."""
         raise NotImplementedError  # each backend renders the query for its database
 
     def statement(
@@ -114,13 +100,14 @@ class _RankedSearch:
         after: list[Any] | None,
         offset: int | None,
     ) -> list[AnyRow]:
+        """Up to ``limit`` products matching ``query``, best first, each row with its ``score``."""
         statement = self.statement(query, filters, limit, after, offset)
         if statement is None:
             return []
         return list((await connection.execute(statement)).all())
 
 
-class PostgresSearch(_RankedSearch):
+class PostgresSearch(SearchBackend):
     """A stored, weighted ``tsvector`` (title A, description B) with a GIN index."""
 
     vector = literal_column("products.search_vector", type_=TSVECTOR)
@@ -170,7 +157,7 @@ def to_fts5(query: SearchQuery) -> str | None:
     return " OR ".join(rendered_groups) or None
 
 
-class SqliteSearch(_RankedSearch):
+class SqliteSearch(SearchBackend):
     """An FTS5 table over title and description, kept in sync by triggers, ranked by bm25."""
 
     fts: ColumnElement[Any] = literal_column("products_fts")

@@ -38,6 +38,9 @@ from storefront.core.jobs import JobContext
 from storefront.core.models import Base, UTCDateTime, utcnow
 
 LEASE = timedelta(seconds=60)
+# What a key may be: printable ASCII without spaces (it travels in a header), 1 to 255 characters.
+KEY_PATTERN = r"^[\x21-\x7e]+$"
+KEY_MAX_LENGTH = 255
 # The job name predates this module (jobs already queued keep working).
 PURGE_IDEMPOTENCY_KEYS = "orders.purge_idempotency_keys"
 M = TypeVar("M", bound=BaseModel)

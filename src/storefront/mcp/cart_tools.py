@@ -14,25 +14,13 @@ from storefront.cart.schemas import MAX_QUANTITY, CartRead, cart_read
 from storefront.checkout.dependencies import check_out
 from storefront.checkout.schemas import CheckoutRead
 from storefront.mcp.identity import caller
-from storefront.mcp.params import Id
-from storefront.orders.dependencies import IDEMPOTENCY_KEY_PATTERN
+from storefront.mcp.params import Id, IdempotencyKey
 from storefront.payments.dependencies import payment_service
 from storefront.runtime import Runtime
 
 ProductId = Annotated[Id, Field(description="The product's id (from search_products or get_product).")]
 Quantity = Annotated[
     int, Field(ge=0, le=MAX_QUANTITY, description="How many (1 to 100) the cart should hold; 0 removes the product.")
-]
-
-
-IdempotencyKey = Annotated[
-    str | None,
-    Field(
-        min_length=1,
-        max_length=255,
-        pattern=IDEMPOTENCY_KEY_PATTERN,
-        description="Retry-safe: the same key returns the first checkout instead of a second.",
-    ),
 ]
 
 

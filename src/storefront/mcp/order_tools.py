@@ -11,23 +11,14 @@ from pydantic import Field
 from storefront.core.pagination import Page
 from storefront.core.params import MAX_ID
 from storefront.mcp.identity import caller, owner_scope, require_admin
-from storefront.mcp.params import Cursor, Id, Limit, page
+from storefront.mcp.params import Cursor, Id, IdempotencyKey, Limit, page
 from storefront.orders import dependencies as edge
-from storefront.orders.dependencies import IDEMPOTENCY_KEY_PATTERN, order_service
+from storefront.orders.dependencies import order_service
 from storefront.orders.models import OrderStatus
 from storefront.orders.schemas import OrderCreate, OrderItemIn, OrderRead, order_read
 from storefront.runtime import Runtime
 
 OrderId = Annotated[Id, Field(description="The order's id.")]
-IdempotencyKey = Annotated[
-    str | None,
-    Field(
-        min_length=1,
-        max_length=255,
-        pattern=IDEMPOTENCY_KEY_PATTERN,
-        description="Retry-safe: the same key with the same items returns the first order instead of a second.",
-    ),
-]
 
 
 def register_order_tools(server: MCPServer[Any], state: Runtime) -> None:

@@ -14,21 +14,19 @@ from storefront.catalog.inventory import Inventory
 from storefront.config import Settings
 from storefront.core.cache import Cache
 from storefront.core.dependencies import SessionDep, StateDep
-from storefront.core.idempotency import Answer, IdempotentCalls
+from storefront.core.idempotency import KEY_MAX_LENGTH, KEY_PATTERN, Answer, IdempotentCalls
 from storefront.core.jobs import JobQueue
 from storefront.core.state import AppState
 from storefront.orders.schemas import OrderCreate, OrderRead, order_read
 from storefront.orders.service import OrderLimits, OrderService
-
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
 
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
-        max_length=255,
-        pattern=IDEMPOTENCY_KEY_PATTERN,
+        max_length=KEY_MAX_LENGTH,
+        pattern=KEY_PATTERN,
         description="Retry-safe: the same key and body return the first response.",
     ),
 ]
