@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.ai.content import GeneratedContent
 from storefront.ai.models import GeneratedContentRecord
+from storefront.core.repository import Repository
 
 
-class ContentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ContentRepository(Repository):
     async def cached(self, input_hash: str) -> GeneratedContentRecord | None:
         return await self.session.get(GeneratedContentRecord, input_hash)
 

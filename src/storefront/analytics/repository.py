@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Product
 from storefront.core.models import cents, money
+from storefront.core.repository import Repository
 from storefront.core.sqltypes import AnyRow, AnySelect
 from storefront.orders.models import PAID_STATUSES, Order, OrderLine
 
@@ -25,9 +26,9 @@ def _day(dialect: str) -> ColumnElement[Any]:
     return func.date(Order.created_at)  # SQLite stores UTC text
 
 
-class AnalyticsRepository:
+class AnalyticsRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
         self.dialect = session.get_bind().dialect.name
 
     async def per_day_and_status(self, lower: datetime, upper: datetime) -> Sequence[AnyRow]:

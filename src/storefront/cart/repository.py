@@ -7,16 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.cart.models import Cart, CartItem
 from storefront.cart.views import Address
+from storefront.core.repository import Repository
 
 
-class CartRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class CartRepository(Repository):
     async def for_user(self, user_id: int, *, lock: bool = False) -> Cart | None:
         """The user's cart; ``lock`` holds its row until the unit of work ends (PostgreSQL
         ``FOR UPDATE``; SQLite's write lock is already held), so changes to one cart queue."""

@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Category, Product
 from storefront.catalog.schemas import ProductFilters
 from storefront.core.pagination import IdKeyset
+from storefront.core.repository import Repository
 from storefront.core.sqltypes import AnyRow, AnySelect
 
 _SORT_KEYS: dict[str, Any] = {"created_at": Product.created_at, "price": Product.price, "title": Product.title}
@@ -86,11 +86,8 @@ def listing(filters: ProductFilters, sort: str, limit: int, after: list[Any] | N
     return statement.offset(offset) if offset else statement
 
 
-class CatalogRepository:
+class CatalogRepository(Repository):
     """The write side, through the unit of work's session."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def category(self, category_id: int) -> Category | None:
         return await self.session.get(Category, category_id)
@@ -141,16 +138,9 @@ class CatalogRepository:
             statement = statement.where(Product.id != exclude)
         return await self.session.scalar(statement.limit(1)) is not None
 
-    async def add(self, obj: Category | Product) -> None:
-        self.session.add(obj)
-        await self.session.flush()
 
-
-class StockRepository:
+class StockRepository(Repository):
     """Stock movements on ``products``: conditional UPDATEs, one product at a time. No commits."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def take(self, product_id: int, quantity: int, now: datetime) -> AnyRow | None:
         """Decrement a live product's stock if at least ``quantity`` is left; the row after, or None.

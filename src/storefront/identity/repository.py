@@ -6,16 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.pagination import IdKeyset
+from storefront.core.repository import Repository
 from storefront.identity.models import ApiToken, RefreshToken, User
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UserRepository(Repository):
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
 
@@ -26,24 +23,12 @@ class UserRepository:
         """Who hears about the shop's stock (low-stock and sold-out notifications)."""
         return (await self.session.scalars(select(User.id).where(User.role == "admin", User.is_active.is_(True)))).all()
 
-    async def add(self, user: User) -> User:
-        self.session.add(user)
-        await self.session.flush()
-        return user
-
     async def list(self, keyset: IdKeyset) -> Sequence[User]:
         """Oldest first."""
         return (await self.session.scalars(keyset.apply(select(User), User.id, newest_first=False))).all()
 
 
-class RefreshTokenRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, token: RefreshToken) -> None:
-        self.session.add(token)
-        await self.session.flush()
-
+class RefreshTokenRepository(Repository):
     async def get(self, jti: str) -> RefreshToken | None:
         return await self.session.get(RefreshToken, jti)
 
@@ -85,15 +70,7 @@ class RefreshTokenRepository:
         )
 
 
-class ApiTokenRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, token: ApiToken) -> ApiToken:
-        self.session.add(token)
-        await self.session.flush()
-        return token
-
+class ApiTokenRepository(Repository):
     async def get_with_owner(self, token_hash: str) -> tuple[ApiToken, User] | None:
         row = (
             await self.session.execute(

@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.jobs import Job, JobStatus
 from storefront.core.pagination import IdKeyset
+from storefront.core.repository import Repository
 
 
-class JobRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class JobRepository(Repository):
     async def list(self, status: JobStatus, keyset: IdKeyset) -> Sequence[Job]:
         """Newest first."""
         query = select(Job).where(Job.status == status)

@@ -7,16 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.pagination import IdKeyset
+from storefront.core.repository import Repository
 from storefront.notifications.models import Notification
 
 
-class NotificationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class NotificationRepository(Repository):
     async def add_once(self, notification: Notification) -> bool:
         """Add it unless the user already has one with its ``dedupe_key`` (then False)."""
         try:

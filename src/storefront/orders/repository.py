@@ -8,25 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
 from storefront.core.models import cents, money, to_cents
 from storefront.core.pagination import IdKeyset
+from storefront.core.repository import Repository
 from storefront.orders.models import PAID_STATUSES, Order, OrderLine, OrderStatus, PaymentStatus, SentEmail
 from storefront.orders.refunds import RefundExceedsPayment
 
 
-class OrderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, order: Order) -> Order:
-        self.session.add(order)
-        await self.session.flush()
-        return order
-
+class OrderRepository(Repository):
     async def get(self, order_id: int, owner_id: int | None) -> Order | None:
         """An order with its lines; ``owner_id`` limits it to that user's orders."""
         query = select(Order).options(selectinload(Order.lines)).where(Order.id == order_id)

@@ -5,19 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storefront.core.pagination import IdKeyset
+from storefront.core.repository import Repository
 from storefront.shipping.models import ShippingRate, ShippingZone, ShippingZoneCountry
 
 _WHOLE_ZONE = (selectinload(ShippingZone.countries), selectinload(ShippingZone.rates))
 
 
-class ShippingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ShippingRepository(Repository):
     async def get(self, zone_id: int) -> ShippingZone | None:
         """A zone with its countries and rates."""
         return await self.session.scalar(select(ShippingZone).options(*_WHOLE_ZONE).where(ShippingZone.id == zone_id))
@@ -47,10 +44,6 @@ class ShippingRepository:
             .order_by(ShippingRate.price, ShippingRate.id)
         )
         return (await self.session.scalars(query)).all()
-
-    async def add(self, zone: ShippingZone) -> None:
-        self.session.add(zone)
-        await self.session.flush()
 
     async def save(self) -> None:
         """Write the changes made to loaded zones (surfacing constraint errors now)."""

@@ -8,15 +8,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.core.repository import Repository
 from storefront.taxes.models import TaxRate
 
 
-class TaxRateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TaxRateRepository(Repository):
     async def get(self, country: str) -> TaxRate | None:
         return await self.session.get(TaxRate, country)
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.pagination import IdKeyset
+from storefront.core.repository import Repository
 from storefront.todos.models import Todo
 
 
@@ -23,15 +23,7 @@ def _overdue(today: date) -> ColumnElement[bool]:
     return and_(Todo.due_date.is_not(None), Todo.due_date < today, Todo.completed.is_(False))
 
 
-class TodoRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, todo: Todo) -> Todo:
-        self.session.add(todo)
-        await self.session.flush()
-        return todo
-
+class TodoRepository(Repository):
     async def owned(self, owner_id: int, todo_id: int) -> Todo | None:
         return await self.session.scalar(select(Todo).where(Todo.id == todo_id, Todo.owner_id == owner_id))
 
