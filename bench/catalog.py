@@ -429,6 +429,9 @@ def measure(opts: Options) -> dict[str, Any]:
             checkout_result = measure_checkout(
                 opts, running["app_redis"], pg_url, workdir, {**pg_env, "STOREFRONT_REDIS_URL": BENCH_REDIS}
             )
+            checkout_result["cart"] = measure_cart_checkout(
+                opts, running["app_redis"], pg_url, workdir, pg_env, checkout_result["orders_per_second"]
+            )
     results = [
         Result(
             scenario=name,
@@ -490,6 +493,43 @@ def measure_checkout(opts: Options, server: Server, pg_url: str, workdir: Path, 
     }
 
 
+def measure_cart_checkout(
+    opts: Options, server: Server, pg_url: str, workdir: Path, env: dict[str, str], direct_rate: float
+) -> dict[str, Any]:
+    from bench import cart_checkout
+
+    database = pg_url.rsplit("/", 1)[1]
+    low, _ = id_range(pg_url, sqlite=False)
+    buyers = min(opts.connections, 32)
+    setup = cart_checkout.prepare(server.port, _psql, database, low, buyers, _cli, env, workdir)
+    if opts.warmup:
+        cart_checkout.measure(server.port, setup, opts.warmup)
+    runs = []
+    for round_no in range(opts.runs):
+        result = cart_checkout.measure(server.port, setup, opts.duration)
+        runs.append(result)
+        print(
+            f"  round {round_no + 1}  {'cart checkout: PUT item + POST checkout':<42} "
+            f"{result['checkouts_per_second']:>9.0f} /s   "
+            f"p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms"
+            + (f"  ERRORS {result['errors']} ({result['first_error']})" if result["errors"] else ""),
+            flush=True,
+        )
+    check = cart_checkout.check_consistency(setup, _psql, database)
+    rate = statistics.median(run["checkouts_per_second"] for run in runs)
+    print(f"  cart checkout check: {check}", flush=True)
+    return {
+        "buyers": buyers,
+        "checkouts_per_second": round(rate, 1),
+        "p50_ms": round(statistics.median(run["p50_ms"] for run in runs), 2),
+        "p99_ms": round(statistics.median(run["p99_ms"] for run in runs), 2),
+        "runs": [run["checkouts_per_second"] for run in runs],
+        "errors": sum(run["errors"] for run in runs),
+        "ratio_to_direct_orders": round(rate / direct_rate, 3) if direct_rate else None,
+        "consistency_check": check,
+    }
+
+
 def ratio_rows(plan: list[Scenario], results: list[Result]) -> list[tuple[Scenario, Result, dict[str, float]]]:
     by_name = {result.scenario: result for result in results}
     rows = []
@@ -537,6 +577,18 @@ def render_checkout(result: dict[str, Any]) -> str:
         f"{check['negative_stock_rows']} rows below zero. "
         f"One `storefront worker` then delivered {drain['delivered']:,.0f} jobs in {drain['seconds']} s "
         f"(**{drain['jobs_per_second']:,.0f} jobs/s**, {drain['dead']:.0f} dead)."
+    ) + render_cart_checkout(result["cart"])
+
+
+def render_cart_checkout(cart: dict[str, Any]) -> str:
+    check = cart["consistency_check"]
+    return (
+        f"\n\nCart checkout ({cart['buyers']} buyers at once, each `PUT /cart/items/{{id}}` then "
+        "`POST /cart/checkout` with a fresh `Idempotency-Key`; Python client, so conservative): "
+        f"**{cart['checkouts_per_second']:,.0f} checkouts/s** = {cart['ratio_to_direct_orders']}x the direct "
+        f"orders above, checkout p50 {cart['p50_ms']:.2f} ms, p99 {cart['p99_ms']:.2f} ms. Consistency: "
+        f"{check['units_ordered']:,} units in pending orders, {check['stock_taken']:,} taken from stock, "
+        f"{check['negative_stock_rows']} rows below zero."
     )
 
 
@@ -593,6 +645,8 @@ def run(opts: Options) -> int:
     failed = [result.scenario for scenario, result, _ in rows if result.errors and not scenario.contrast]
     if measured["checkout"]["errors"]:
         failed.append("checkout")
+    if measured["checkout"]["cart"]["errors"]:
+        failed.append("cart checkout")
     if failed:
         # Errors mean a scenario measured something other than what it claims: no figures from this run.
         print(f"\nbench: errors in {', '.join(failed)}; see the server logs. docs not updated.", file=sys.stderr)
