@@ -34,6 +34,7 @@ class FakeStripe:
     refunds: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str], str | None]] = field(default_factory=list)  # path, form, idempotency key
     failing: bool = False  # answer 500 to every call (the SDK retries, then gives up)
+    refund_status: str = "succeeded"  # what a new refund answers ("failed": the bank refused it)
     _by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def _form(self, request: Request) -> tuple[dict[str, str], str | None]:
@@ -80,7 +81,7 @@ class FakeStripe:
             "object": "refund",
             "amount": int(form["amount"]),
             "payment_intent": intent["id"],
-            "status": "succeeded",
+            "status": self.refund_status,
         }
         self.refunds.append(refund)
         if key:

@@ -23,3 +23,15 @@ class UnknownWebhook(NotFound):
 class NothingToCapture(Conflict):
     def __init__(self, order_id: int, why: str) -> None:
         super().__init__(f"Order {order_id} has no payment to capture: {why}")
+
+
+class ProviderNotConfigured(Conflict):
+    """An order paid through a provider this process is not configured for (it was switched)."""
+
+    def __init__(self, order_id: int, provider: str) -> None:
+        super().__init__(f"Order {order_id} was paid through {provider}, which is not configured here")
+
+
+class RefundRefused(Conflict):
+    def __init__(self, order_id: int, provider: str, status: str) -> None:
+        super().__init__(f"{provider} refused to refund order {order_id} ({status}); nothing was refunded")

@@ -21,6 +21,14 @@ class PaymentState(StrEnum):
     DISPUTED = "amount_mismatch"
 
 
+class RefundState(StrEnum):
+    # Reserved against the order, the provider not yet answered (Stripe: between the two
+    # transactions of a refund; a row left here means the process died in between).
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the provider refused or did not answer: the reservation was released
+
+
 class Payment(TimestampMixin, Base):
     """One attempt to be paid for an order, with a provider."""
 
@@ -49,11 +57,13 @@ class PaymentEvent(Base):
     type: Mapped[str] = mapped_column(String(100))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    outcome: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Refund(Base):
+    """Money given back for an order (in full, by amount or by lines), with its outcome."""
+
     __tablename__ = "refunds"
     __table_args__ = (Index("ix_refunds_order_id_id", "order_id", "id"),)
 
@@ -65,5 +75,7 @@ class Refund(Base):
     lines: Mapped[list[dict[str, int]]] = mapped_column(JSON)
     restock: Mapped[bool]
     reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=RefundState.PENDING)
+    # The provider's id for it (a Stripe refund id); none for a manual refund.
     reference: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,41 +5,55 @@ money when it arrives (bank transfer, cash on delivery). ``stripe`` goes through
 the official SDK: a PaymentIntent per order, confirmed in the buyer's browser
 with its client secret, and reported back by signed webhooks; refunds through
 the Refunds API. Every Stripe call has a timeout and is retried by the SDK with
-an idempotency key, so a retry never charges or refunds twice.
+our idempotency key, so a retry never charges or refunds twice. Any failure of
+the provider is a ``PaymentProviderUnavailable`` (503): its text never reaches
+the client, only the log.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
 import stripe
+import structlog
 
 from storefront.config import Settings
 from storefront.core.models import to_cents
 from storefront.payments.errors import InvalidWebhook, PaymentProviderUnavailable
 
 WEBHOOK_TOLERANCE_SECONDS = 300
+# Refund states the Stripe API answers that mean the money is not going back.
+_REFUND_REFUSED = frozenset({"failed", "canceled"})
+
+log = structlog.get_logger("storefront.payments")
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderPayment:
+    """A payment the provider started: its id there, the buyer's secret, its state there."""
+
     reference: str | None
-    client_secret: str | None
+    client_secret: str | None  # for the buyer's browser; never stored
+    status: str  # the provider's own word (Stripe: requires_payment_method, …), kept for the log
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderRefund:
     reference: str | None
-    status: str
+    succeeded: bool  # accepted by the provider (Stripe may still settle it later: "pending")
+    status: str  # the provider's own word, kept for the log
 
 
 class PaymentProvider(Protocol):
+    """What the shop asks of a payment provider; every call is idempotent under ``key``."""
+
     name: str
 
-    async def start(self, order_id: int, amount: Decimal, currency: str, key: str) -> ProviderPayment: ...
+    async def start(self, amount: Decimal, currency: str, key: str, metadata: Mapping[str, str]) -> ProviderPayment: ...
 
     async def refund(self, reference: str | None, amount: Decimal, key: str) -> ProviderRefund: ...
 
@@ -49,12 +63,12 @@ class PaymentProvider(Protocol):
 class ManualProvider:
     name = "manual"
 
-    async def start(self, order_id: int, amount: Decimal, currency: str, key: str) -> ProviderPayment:
-        return ProviderPayment(reference=None, client_secret=None)
+    async def start(self, amount: Decimal, currency: str, key: str, metadata: Mapping[str, str]) -> ProviderPayment:
+        return ProviderPayment(reference=None, client_secret=None, status="pending")
 
     async def refund(self, reference: str | None, amount: Decimal, key: str) -> ProviderRefund:
         # The money goes back the way it came, outside the shop; the record is ours.
-        return ProviderRefund(reference=None, status="succeeded")
+        return ProviderRefund(reference=None, succeeded=True, status="succeeded")
 
     async def aclose(self) -> None:
         return None
@@ -64,40 +78,56 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(self, api_key: str, webhook_secret: str, api_base: str | None, timeout: float) -> None:
+        # One httpx client for the process: its connections are reused, and every
+        # request (connect, read, write) is bounded by ``timeout``.
         self._http = stripe.HTTPXClient(timeout=timeout)
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
             http_client=self._http,
-            max_network_retries=2,
+            max_network_retries=2,  # on network errors, 409s and 5xx, with the same idempotency key
         )
         self._webhook_secret = webhook_secret
 
-    async def start(self, order_id: int, amount: Decimal, currency: str, key: str) -> ProviderPayment:
+    async def start(self, amount: Decimal, currency: str, key: str, metadata: Mapping[str, str]) -> ProviderPayment:
         try:
             intent = await self._client.v1.payment_intents.create_async(
                 params={
                     "amount": to_cents(amount),
                     "currency": currency.lower(),
-                    "metadata": {"order_id": str(order_id)},
+                    "metadata": dict(metadata),
                     "automatic_payment_methods": {"enabled": True},
                 },
                 options={"idempotency_key": key},
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(self.name) from exc
-        return ProviderPayment(reference=intent.id, client_secret=intent.client_secret)
+            raise self._unavailable("start", key, exc) from exc
+        return ProviderPayment(reference=intent.id, client_secret=intent.client_secret, status=intent.status)
 
     async def refund(self, reference: str | None, amount: Decimal, key: str) -> ProviderRefund:
-        if reference is None:
-            raise PaymentProviderUnavailable(self.name)
+        if reference is None:  # a Stripe payment always has its intent id; never a client's doing
+            raise ValueError("a Stripe refund needs the PaymentIntent id")
         try:
             refund = await self._client.v1.refunds.create_async(
                 params={"payment_intent": reference, "amount": to_cents(amount)}, options={"idempotency_key": key}
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(self.name) from exc
-        return ProviderRefund(reference=refund.id, status=refund.status or "pending")
+            raise self._unavailable("refund", key, exc) from exc
+        status = refund.status or "pending"
+        return ProviderRefund(reference=refund.id, succeeded=status not in _REFUND_REFUSED, status=status)
+
+    def _unavailable(self, call: str, key: str, exc: stripe.StripeError) -> PaymentProviderUnavailable:
+        # The client gets a plain 503; what Stripe said goes to the log (no secrets in it).
+        log.warning(
+            "payment_provider_failed",
+            provider=self.name,
+            call=call,
+            idempotency_key=key,
+            error=type(exc).__name__,
+            http_status=exc.http_status,
+            message=exc.user_message,
+        )
+        return PaymentProviderUnavailable(self.name)
 
     def verify(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event in a webhook, if Stripe signed it with our secret within the tolerance."""
@@ -122,6 +152,7 @@ class StripeProvider:
 
 
 def build_provider(settings: Settings) -> PaymentProvider:
+    """The configured provider, built once per process (the settings refuse stripe without its keys)."""
     if settings.payment_provider == "stripe":
         if settings.stripe_api_key is None or settings.stripe_webhook_secret is None:
             raise ValueError("the stripe provider needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET")

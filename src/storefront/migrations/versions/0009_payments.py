@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=100), nullable=False),
         sa.Column("payment_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("outcome", sa.String(length=200), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=False),
         sa.Column("received_at", storefront.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["payment_id"], ["payments.id"], name=op.f("fk_payment_events_payment_id_payments"), ondelete="SET NULL"
@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("lines", sa.JSON(), nullable=False),
         sa.Column("restock", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reference", sa.String(length=255), nullable=True),
         sa.Column("created_at", storefront.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
