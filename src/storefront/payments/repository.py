@@ -6,19 +6,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.core.repository import Repository
 from storefront.payments.models import Payment, PaymentEvent, PaymentState, Refund, RefundState
 
 
-class PaymentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, row: Payment | Refund) -> None:
-        self.session.add(row)
-        await self.session.flush()
-
+class PaymentRepository(Repository):
     async def latest_for_order(self, order_id: int) -> Payment | None:
         return await self.session.scalar(
             select(Payment).where(Payment.order_id == order_id).order_by(Payment.id.desc()).limit(1)
