@@ -25,7 +25,6 @@ class RefundReserved:
     amount: Decimal
     lines: dict[int, int]
     order: Order
-    refunded_after_cents: int  # the order's refunded total with this refund: unique to it
 
 
 class RefundExceedsPayment(Conflict):

@@ -71,10 +71,9 @@ class OrderRepository(Repository):
             .execution_options(synchronize_session=False)
         )
 
-    async def add_refunded(self, order: Order, amount: Decimal, lines: Mapping[int, int]) -> int:
+    async def add_refunded(self, order: Order, amount: Decimal, lines: Mapping[int, int]) -> None:
         """Count a refund, only if it fits in what is left: the conditions hold under concurrency
-        (PostgreSQL re-checks them against the row a concurrent refund just committed).
-        Returns the order's refunded total after it, in cents: unique to this refund."""
+        (PostgreSQL re-checks them against the row a concurrent refund just committed)."""
         now = datetime.now(UTC)
         counted = await self.session.scalar(
             update(Order)
@@ -84,7 +83,7 @@ class OrderRepository(Repository):
                 cents(Order.refunded_total) + to_cents(amount) <= cents(Order.total),
             )
             .values(refunded_total=cents(Order.refunded_total) + to_cents(amount), updated_at=now)
-            .returning(cents(Order.refunded_total))
+            .returning(Order.id)
             .execution_options(synchronize_session=False)
         )
         if counted is None:
@@ -103,7 +102,6 @@ class OrderRepository(Repository):
             )
             if line_id is None:
                 raise Conflict(f"Product {product_id} of order {order.id} was refunded concurrently; try again")
-        return int(counted)
 
     async def _refundable(self, order_id: int) -> Decimal:
         row = (await self.session.execute(select(Order.total, Order.refunded_total).where(Order.id == order_id))).one()

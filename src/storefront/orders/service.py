@@ -217,8 +217,8 @@ class OrderService:
         """Count a refund against what was paid, atomically: concurrent refunds cannot both pass."""
         order = await self.get(order_id, None)
         plan = plan_refund(order, amount, lines)
-        after = await self.orders.add_refunded(order, plan.amount, plan.lines)
-        return RefundReserved(plan.amount, plan.lines, order, after)
+        await self.orders.add_refunded(order, plan.amount, plan.lines)
+        return RefundReserved(plan.amount, plan.lines, order)
 
     async def release_refund(self, order_id: int, amount: Decimal, lines: Mapping[int, int]) -> None:
         """Undo a reservation whose provider refund failed."""
