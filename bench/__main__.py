@@ -55,6 +55,7 @@ def main(argv: list[str]) -> int:
         # A smoke run must not overwrite the real figures.
         output=results / ("catalog-smoke.json" if smoke else f"catalog-{args.products}.json"),
         docs=None if smoke else PROJECT_ROOT / "docs" / "performance.md",
+        smoke=smoke,
     )
     try:
         return catalog.run(options)
