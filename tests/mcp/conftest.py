@@ -36,6 +36,8 @@ from tests.helpers import Api, bearer, clean_committed, serve
 PREFIX = "MCP "
 
 Connect = Callable[[str], AbstractAsyncContextManager[Client]]
+# What a client of streamable HTTP must accept, for requests sent without the SDK.
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
 @dataclass

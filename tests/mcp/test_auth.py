@@ -14,11 +14,10 @@ from mcp.shared.exceptions import MCPError
 
 from storefront.core.security import TokenCodec
 from tests.helpers import assert_error, bearer
-from tests.mcp.conftest import Store, data, error, http_client, stdio_client, stdio_command, stdio_env
+from tests.mcp.conftest import MCP_HEADERS, Store, data, error, http_client, stdio_client, stdio_command, stdio_env
 
 # A JSON-RPC request; it is refused before the MCP transport reads it.
 PING = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
 async def _expired(store: Store) -> str:

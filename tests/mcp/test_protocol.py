@@ -13,8 +13,7 @@ from mcp_types import TextResourceContents
 
 from storefront.app import create_app
 from tests.helpers import assert_error, bearer, serve
-from tests.mcp.conftest import Store, data, error, http_client
-from tests.mcp.test_auth import MCP_HEADERS
+from tests.mcp.conftest import MCP_HEADERS, Store, data, error, http_client
 
 
 async def test_invalid_arguments_are_validation_errors_naming_the_field(store: Store) -> None:

@@ -15,8 +15,7 @@ from storefront.ai.chain import ChainResult, ContentChain, Mode
 from storefront.ai.content import GeneratedContent, ProductFacts
 from storefront.ai.repository import ContentRepository
 from storefront.catalog.cache import CatalogCache
-from storefront.catalog.models import Product
-from storefront.catalog.service import ProductService
+from storefront.catalog.service import ProductService, content_missing
 from storefront.core.db import Database
 
 Field = Literal["description", "seo_keywords"]
@@ -33,10 +32,6 @@ class ContentOutcome:
     cached: bool = False
 
 
-def _is_empty(product: Product, field: Field) -> bool:
-    return not (product.description.strip() if field == "description" else product.seo_keywords)
-
-
 class ContentService:
     def __init__(self, db: Database, chain: ContentChain, cache: CatalogCache) -> None:
         self.db = db
@@ -46,7 +41,7 @@ class ContentService:
     async def _facts(self, product_id: int, fields: Collection[Field], overwrite: bool) -> tuple[ProductFacts, bool]:
         async with self.db.session_scope(immediate=False) as session:
             product, category = await ProductService(session, self.cache).live_product(product_id)
-            wanted = overwrite or any(_is_empty(product, field) for field in fields)
+            wanted = overwrite or any(content_missing(product, field) for field in fields)
             # A description being replaced is not a fact to keep; one being kept is.
             keep_description = "description" not in fields or not overwrite
             facts = ProductFacts(

@@ -9,6 +9,7 @@ than a rare one. The reader (``reads.py``) only caches and encodes cursors.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -47,7 +48,7 @@ def _conjunctions(query: SearchQuery) -> list[tuple[list[tuple[Term, bool]], lis
     return result
 
 
-class SearchBackend:
+class SearchBackend(ABC):
     """What both backends share: parsing, and the ranked, filtered, keyset-paged statement
     they run around their own matching and scoring (``matches``)."""
 
@@ -57,9 +58,10 @@ class SearchBackend:
     def parse(self, text: str) -> SearchQuery:
         return parse(text)
 
+    @abstractmethod
     def matches(self, query: SearchQuery) -> Select[tuple[int, float]] | None:
-        """Select (product id, score) of products matching ``query`` (None: nothing can match)."""
-        raise NotImplementedError  # each backend renders the query for its database
+        """Select (product id, score) of products matching ``query`` (None: nothing can match);
+        each backend renders the query for its database here."""
 
     def statement(
         self, query: SearchQuery, filters: ProductFilters, limit: int, after: list[Any] | None, offset: int | None

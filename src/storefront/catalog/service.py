@@ -95,6 +95,12 @@ def matches_if_match(if_match: str | None, current: str) -> bool:
     return "*" in candidates or current in candidates
 
 
+def content_missing(product: Product, field: str) -> bool:
+    """Whether a generated-content field (``description``, ``seo_keywords``) is empty:
+    a blank description, or no keywords. The rule AI content fills by."""
+    return not (product.description.strip() if field == "description" else product.seo_keywords)
+
+
 class SavedProduct:
     """A product as written by this unit of work: its representation and ETag."""
 
@@ -220,8 +226,7 @@ class ProductService:
         product, _ = await self.live_product(product_id)
         changed = False
         for field in fields:
-            current = product.description.strip() if field == "description" else product.seo_keywords
-            if field in content and (overwrite or not current):
+            if field in content and (overwrite or content_missing(product, field)):
                 setattr(product, field, content[field])
                 changed = True
         try:
