@@ -34,9 +34,13 @@ from storefront.shipping.models import ShippingZone
 PASSWORD = "correct horse battery"
 
 
-def failing_commits(connection: AsyncConnection, when: Callable[[Session], bool]) -> async_sessionmaker[AsyncSession]:
-    """A session factory (inside the test's transaction) whose COMMIT fails when ``when``
-    says so, as if the database went away at that moment."""
+def failing_commits(
+    connection: AsyncConnection,
+    when: Callable[[Session], bool],
+    error: Callable[[], Exception] = lambda: ConnectionError("database went away during COMMIT"),
+) -> async_sessionmaker[AsyncSession]:
+    """A session factory (inside the test's transaction) whose COMMIT fails with ``error``
+    when ``when`` says so: by default as if the database went away at that moment."""
 
     class FailingCommit(Session):
         pass
@@ -44,7 +48,7 @@ def failing_commits(connection: AsyncConnection, when: Callable[[Session], bool]
     @event.listens_for(FailingCommit, "before_commit")
     def _fail(session: Session) -> None:
         if when(session):
-            raise ConnectionError("database went away during COMMIT")
+            raise error()
 
     return async_sessionmaker(
         bind=connection,

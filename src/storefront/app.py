@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,9 +22,11 @@ from storefront.checkout.router import router as checkout_router
 from storefront.config import Settings
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
+from storefront.core.lifecycle import Lifecycle
 from storefront.core.logging import configure_logging
 from storefront.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
+from storefront.core.outages import install_outage_handlers
 from storefront.dashboard.router import router as dashboard_router
 from storefront.identity.router import auth_router, users_router
 from storefront.jobs.router import router as jobs_router
@@ -45,21 +46,25 @@ log = structlog.get_logger("storefront.app")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    lifecycle: Lifecycle = app.state.lifecycle
     async with build_runtime(settings, app.state.metrics) as state, app.state.mcp.running(state):
         app.state.storefront = state
         jobs = state.jobs
-        sweeper = None
+        background = [asyncio.create_task(lifecycle.watch(), name="drain-watch")]
         if jobs.runs_in_process and not settings.jobs_inline:
             # No broker to a separate worker: this process sweeps and runs its jobs.
-            sweeper = asyncio.create_task(jobs.sweeper.run_forever(), name="job-sweeper")
+            background.append(asyncio.create_task(jobs.sweeper.run_forever(), name="job-sweeper"))
         log.info("started", env=settings.env, database=state.db.dialect, redis=state.redis is not None)
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+            lifecycle.stop()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            if jobs.runs_in_process:
+                # Jobs this process was running finish within the grace, or go back to the queue.
+                await jobs.runner.drain(settings.shutdown_grace_seconds)
 
 
 def _pool_gauges(app: FastAPI) -> dict[str, float]:
@@ -98,11 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.lifecycle = Lifecycle(settings.shutdown_drain_seconds, settings.drain_marker)
     metrics.add_gauges("db_pool_connections", "Database pool connections by state.", lambda: _pool_gauges(app))
     metrics.add_gauges("job_queue_depth", "Jobs pending or running, as of the last sweep.", lambda: _queue_depth(app))
     metrics.registry.register(AiCollector(lambda: _ai_metrics(app)))
 
     install_error_handlers(app)
+    install_outage_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)

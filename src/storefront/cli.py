@@ -98,13 +98,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
 ) -> None:
-    """Start the API server (granian, with uvloop)."""
-    from granian import Granian
-    from granian.constants import Interfaces, Loops
-
+    """Start the API server (granian, with uvloop). SIGTERM drains first (docs/deployment.md)."""
     from storefront.config import resolve_jwt_secret
+    from storefront.core.logging import configure_logging
+    from storefront.serve import run_server
 
     settings = load_settings()
+    configure_logging(settings.log_level, settings.resolved_log_format)
     try:
         resolve_jwt_secret(settings)  # generate the dev secret once, before workers race for it
     except ConfigError as exc:
@@ -116,17 +116,7 @@ def serve(
         typer.secho("note: several workers without STOREFRONT_REDIS_URL: the read cache is off", err=True)
         os.environ["STOREFRONT_CACHE_ENABLED"] = "false"
     # Granian over uvicorn: measured faster with a much shorter tail (docs/decisions.md).
-    Granian(
-        "storefront.app:create_app",
-        factory=True,
-        address=host,
-        port=port,
-        workers=workers,
-        interface=Interfaces.ASGI,
-        loop=Loops.uvloop,
-        log_access=False,  # our middleware writes the access log
-        respawn_failed_workers=True,
-    ).serve()
+    run_server(settings, host, port, workers)
 
 
 @db_app.command("upgrade")

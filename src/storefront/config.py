@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = False
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(5000, ge=0)
+    # Behind PgBouncer in transaction mode (docs/deployment.md#pgbouncer): no prepared
+    # statement may outlive its transaction, and every read runs inside one.
+    database_pgbouncer: bool = False
     # Apply pending migrations when the app starts. Default: on for SQLite, off otherwise.
     auto_migrate: bool | None = None
 
@@ -137,6 +140,14 @@ class Settings(BaseSettings):
     ai_search_expansion: bool = False
     ai_search_expansion_budget_ms: int = Field(300, ge=50, le=5000)
     ai_search_expansion_ttl_seconds: int = Field(86_400, ge=60)
+
+    # Shutdown (docs/deployment.md#graceful-shutdown). On SIGTERM an API process answers
+    # /health/ready with 503 and keeps serving for the drain, so balancers take it out of
+    # rotation first; then in-flight requests (and a worker's in-flight jobs) get the grace.
+    shutdown_drain_seconds: float = Field(5.0, ge=0, le=300)
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=600)
+    # Set by `storefront serve` for its worker processes: the file whose existence means "drain".
+    drain_marker: Path | None = None
 
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

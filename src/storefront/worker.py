@@ -1,6 +1,11 @@
 """`storefront worker`: receive jobs from the broker, and sweep the outbox for
-retries and for jobs whose worker died. Stops cleanly on SIGTERM or SIGINT;
-a job cut short is handed out again when its lease expires."""
+retries and for jobs whose worker died.
+
+On SIGTERM or SIGINT it takes no new job, gives the jobs it is running
+``SHUTDOWN_GRACE_SECONDS`` to finish, then cancels the rest and hands them back
+to the broker at once, so another worker runs them now rather than when their
+lease expires. Only a worker that dies without warning (SIGKILL, a lost
+machine) leaves its jobs to the lease."""
 
 from __future__ import annotations
 
@@ -31,7 +36,15 @@ async def run_worker(settings: Settings, metrics: Metrics) -> None:
             tasks.append(asyncio.create_task(run_receiver_task(jobs.broker, run_startup=False), name="receiver"))
         log.info("worker_started", broker=type(jobs.broker).__name__, database=state.db.dialect)
         await stop.wait()
-        log.info("worker_stopping")
+        log.info("worker_stopping", grace=settings.shutdown_grace_seconds)
+        tasks[0].cancel()  # the sweeper: nothing more to hand out from here
+        handed_back = await jobs.runner.drain(settings.shutdown_grace_seconds)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for job_id in handed_back:
+            try:
+                await jobs.queue.dispatcher.dispatch(job_id)
+            except Exception as exc:  # the broker is gone: the sweep of another worker finds the row
+                log.warning("job_handback_failed", job_id=job_id, error=repr(exc))
+        log.info("worker_stopped", handed_back=handed_back)

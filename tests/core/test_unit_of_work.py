@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,17 +13,27 @@ from storefront.identity.models import User
 from tests.helpers import Api, assert_error, bearer, failing_commits
 
 
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        # The database went away: an outage, to retry shortly (Retry-After).
+        (lambda: ConnectionError("database went away during COMMIT"), 503, "SERVICE_UNAVAILABLE"),
+        # Anything else is a bug: 500, the cause in the log only.
+        (lambda: RuntimeError("a bug went away during COMMIT"), 500, "INTERNAL_ERROR"),
+    ],
+)
 async def test_a_failing_commit_never_answers_2xx_and_keeps_nothing(
-    api: Api, app: FastAPI, connection: AsyncConnection
+    api: Api, app: FastAPI, connection: AsyncConnection, error: Callable[[], Exception], status: int, code: str
 ) -> None:
     user, tokens = await api.user_tokens()
     healthy = api.state.db.sessionmaker
-    api.state.db.sessionmaker = failing_commits(connection, lambda _: True)
+    api.state.db.sessionmaker = failing_commits(connection, lambda _: True, error)
     response = await api.client.patch(
         "/api/v1/users/me", json={"name": "Never Saved"}, headers=bearer(tokens["access_token"])
     )
-    assert_error(response, 500, "INTERNAL_ERROR")
+    assert_error(response, status, code)
     assert "went away" not in response.text
+    assert ("retry-after" in response.headers) == (status == 503)
 
     api.state.db.sessionmaker = healthy
     async with healthy() as session:

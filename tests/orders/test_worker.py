@@ -155,6 +155,46 @@ async def test_a_killed_worker_loses_no_email_and_sends_none_twice(
                 worker.wait(timeout=15)
 
 
+async def test_a_worker_stopped_mid_job_hands_it_to_another_at_once(
+    broker_app: Api, smtp: tuple[StallingSmtp, int], settings: Settings, tmp_path: Path
+) -> None:
+    handler, port = smtp
+    # A lease far longer than the test: only the hand-back can explain a prompt delivery.
+    env = _worker_env(settings, port, tmp_path) | {
+        "STOREFRONT_JOB_LEASE_SECONDS": "120",
+        "STOREFRONT_SHUTDOWN_GRACE_SECONDS": "1",
+    }
+    log = tmp_path / "workers.log"
+    first = _start_worker(env, log)
+    second = None
+    try:
+        await asyncio.sleep(2)  # let the worker join the consumer group
+        (product,) = await contended(broker_app, 5)
+        buyer = await broker_app.customer()
+        order = (await broker_app.order(buyer, (product["id"], 1))).json()
+        arrived = await asyncio.get_running_loop().run_in_executor(None, handler.first_arrived.wait, 20)
+        assert arrived, log.read_text()[-3000:]
+        second = _start_worker(env, log)
+        await asyncio.sleep(2)
+
+        # The first worker is stuck sending; asked to stop, it waits out its grace, then hands back.
+        stopped_at = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.get_running_loop().run_in_executor(None, first.wait, 20) == 0
+        assert await _wait_for(lambda: handler.delivered, 20), log.read_text()[-3000:]
+        assert time.monotonic() - stopped_at < 60  # half the lease: it did not wait for the lease
+        await asyncio.sleep(2)
+        assert len(handler.delivered) == 1
+        assert f"order-{order['id']}-confirmation@storefront".encode() in handler.delivered[0]
+        assert "jobs_released" in log.read_text()
+    finally:
+        handler.release.set()
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=15)
+
+
 async def test_unpaid_checkouts_expire_exactly_once_with_two_workers(
     broker_app: Api, smtp: tuple[StallingSmtp, int], settings: Settings, tmp_path: Path
 ) -> None:

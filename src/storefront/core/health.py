@@ -6,12 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from storefront.core.dependencies import StateDep
 from storefront.core.errors import ServiceUnavailable
+from storefront.core.lifecycle import Lifecycle
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger("storefront.health")
@@ -42,9 +43,18 @@ async def _check(name: str, probe: Callable[[], Awaitable[object]], timeout: flo
 @router.get(
     "/health/ready",
     summary="Readiness probe: the database, and Redis when configured",
-    responses={503: {"description": "A dependency is down; `details.checks` names it"}},
+    responses={
+        503: {
+            "description": "A dependency is down (`details.checks` names it), or the process is draining "
+            "before it stops (`details.draining`)"
+        }
+    },
 )
-async def ready(state: StateDep) -> dict[str, object]:
+async def ready(state: StateDep, request: Request) -> dict[str, object]:
+    lifecycle: Lifecycle = request.app.state.lifecycle
+    if lifecycle.draining.is_set():
+        # Balancers take the process out of rotation; it still serves what they send meanwhile.
+        raise ServiceUnavailable("Not ready: shutting down", details={"draining": True})
     timeout = state.settings.health_check_timeout_seconds
     probes: dict[str, Callable[[], Awaitable[object]]] = {
         "database": lambda: state.db.ping(timeout),

@@ -127,6 +127,10 @@ class JobRunner:
         self.handlers = handlers
         self.lease = timedelta(seconds=lease)
         self.retry_base = retry_base
+        # Shutdown (``drain``): no new claims once closing; the runs in flight, by job id.
+        self.closing = False
+        self._in_flight: dict[int, asyncio.Task[Any]] = {}
+        self._turned_away: set[int] = set()
 
     async def _claim(self, job_id: int) -> Job | None:
         now = datetime.now(UTC)
@@ -151,6 +155,20 @@ class JobRunner:
 
     async def run(self, job_id: int) -> None:
         """Run one job if it can be claimed; record the outcome."""
+        if self.closing:
+            # Shutting down: the row stays pending; ``drain`` hands it back to the broker.
+            self._turned_away.add(job_id)
+            return
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - always true inside a coroutine
+        self._in_flight[job_id] = task
+        try:
+            await self._run(job_id)
+        finally:
+            if self._in_flight.get(job_id) is task:
+                del self._in_flight[job_id]
+
+    async def _run(self, job_id: int) -> None:
         job = await self._claim(job_id)
         if job is None:
             return  # done, dead, not yet due, or another worker holds it
@@ -164,6 +182,35 @@ class JobRunner:
         else:
             await self._finish(job.id, status=JobStatus.DONE, error=None)
             log.info("job_done", job_id=job.id, job=job.name, attempt=job.attempts)
+
+    async def drain(self, grace: float) -> list[int]:
+        """Stop claiming; let the jobs in flight finish within ``grace`` seconds; cancel the
+        rest and hand their leases back at once (not when they expire), so another worker
+        can take them now. Returns the ids of the jobs to hand out again: those cut short,
+        and those delivered to this process while it was closing."""
+        self.closing = True
+        late: set[asyncio.Task[Any]] = set()
+        if self._in_flight:
+            log.info("jobs_draining", in_flight=len(self._in_flight), grace=grace)
+            _, late = await asyncio.wait(set(self._in_flight.values()), timeout=grace)
+        if not late:
+            return sorted(self._turned_away)
+        ids = [job_id for job_id, task in self._in_flight.items() if task in late]
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        async with self.db.session_scope() as session:
+            result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+                update(Job)
+                .where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
+                # The cut-short attempt does not count against the job's max_attempts.
+                .values(status=JobStatus.PENDING, locked_until=None, available_at=utcnow(), attempts=Job.attempts - 1)
+                .returning(Job.id)
+                .execution_options(synchronize_session=False)
+            )
+            released = list(result.scalars())
+        log.warning("jobs_released", job_ids=released)
+        return sorted(self._turned_away.union(released))
 
     async def _finish(self, job_id: int, *, status: JobStatus, error: str | None) -> None:
         async with self.db.session_scope() as session:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from storefront.core.context import reset_request_id, set_request_id
 from storefront.core.errors import PayloadTooLarge, error_response, internal_error_response
 from storefront.core.observability import Metrics
+from storefront.core.outages import is_outage, outage_response
 
 access_log = structlog.get_logger("storefront.access")
 error_log = structlog.get_logger("storefront.errors")
@@ -66,7 +67,11 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc) and not response_started:
+                # Raised outside the routes' handlers (e.g. a middleware's own query).
+                await outage_response(exc)(scope, receive, send_with_id)
+                return
             # The traceback goes to the log; the client gets the request id to quote.
             error_log.exception("unhandled_error", method=scope["method"], path=scope["path"])
             if response_started:

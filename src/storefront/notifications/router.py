@@ -9,12 +9,16 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from storefront.core.dependencies import API_PREFIX, StateDep
+from storefront.core.lifecycle import until_set
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import CurrentUser
 from storefront.notifications.dependencies import NotificationServiceDep
 from storefront.notifications.schemas import NotificationRead
 from storefront.notifications.service import channel
+
+# What a client is told to wait before reconnecting when a process closes its stream.
+RECONNECT_AFTER_MS = 1000
 
 router = APIRouter(prefix=f"{API_PREFIX}/notifications", tags=["notifications"])
 
@@ -51,14 +55,18 @@ async def read_one(notification_id: ResourceId, user: CurrentUser, service: Noti
 async def stream(user: CurrentUser, state: StateDep, request: Request) -> EventSourceResponse:
     events = state.events
     user_id = user.id
+    stopping = request.app.state.lifecycle.stopping
 
     async def notifications() -> AsyncIterator[ServerSentEvent]:
         async with events.subscribe(channel(user_id)) as messages:
             yield ServerSentEvent(comment="connected")
-            async for data in messages:
+            async for data in until_set(stopping, messages):
                 if await request.is_disconnected():
                     return
                 yield ServerSentEvent(data=data, event="notification")
+        # The process is shutting down: tell the client to come back soon (through the
+        # balancer, to another process) rather than after its default back-off.
+        yield ServerSentEvent(comment="server restarting", retry=RECONNECT_AFTER_MS)
 
     # The ping keeps proxies from closing an idle stream.
     return EventSourceResponse(notifications(), ping=15)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
@@ -146,6 +146,14 @@ class OrderRepository(Repository):
             self.session.add(SentEmail(key=key, claimed_at=now))
         else:  # a claim older than the lease: its worker died before finishing
             previous.claimed_at = now
+
+    async def release_email_claim(self, key: str, claimed_at: datetime) -> None:
+        """Give up our unfinished claim (only ours: a later claim by another attempt stays)."""
+        await self.session.execute(
+            delete(SentEmail).where(
+                SentEmail.key == key, SentEmail.claimed_at == claimed_at, SentEmail.sent_at.is_(None)
+            )
+        )
 
     async def mark_email_sent(self, key: str, now: datetime) -> None:
         await self.session.execute(update(SentEmail).where(SentEmail.key == key).values(sent_at=now))

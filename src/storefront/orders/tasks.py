@@ -4,6 +4,7 @@ the expiry that gives its stock back."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,7 +59,14 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
                 await orders.claim_email(key, now, sent)
         except IntegrityError as exc:
             raise RetryLater("another attempt claimed this email first") from exc
-        await mailer.send(message)
+        try:
+            await mailer.send(message)
+        except asyncio.CancelledError:
+            # Cut short by a worker's shutdown: the job goes back to the queue at once, so
+            # give the claim back too, or the next attempt would wait out the claim's lease.
+            async with ctx.db.session_scope() as session:
+                await OrderRepository(session).release_email_claim(key, now)
+            raise
         async with ctx.db.session_scope() as session:
             await OrderRepository(session).mark_email_sent(key, datetime.now(UTC))
         log.info("email_sent", key=key)
