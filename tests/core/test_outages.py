@@ -99,3 +99,17 @@ async def test_postgres_closed_to_connections_and_dropped_connections_answer_503
             _assert_outage(await client.post(REGISTER, json=_registration()))
         await _admin_query(PG_URL, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         assert (await client.post(REGISTER, json=_registration())).status_code == 201
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: runs in the PostgreSQL + Redis pass of .ci/run")
+async def test_postgres_out_of_connection_slots_answers_503(own_database: str, tmp_path: Path) -> None:
+    assert PG_URL is not None
+    # A role allowed no connection at all: the server answers as when max_connections is reached (SQLSTATE 53300).
+    role = f"storefront_full_{uuid.uuid4().hex[:10]}"
+    await _admin_query(PG_URL, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+    try:
+        url = make_url(own_database).set(username=role).render_as_string(False)
+        async with running(create_app(make_settings(tmp_path, database_url=url, redis_url=None))) as client:
+            _assert_outage(await client.post(REGISTER, json=_registration()))
+    finally:
+        await _admin_query(PG_URL, f'DROP ROLE IF EXISTS "{role}"')
