@@ -22,6 +22,11 @@ class UnknownCategory(InvalidInput):
         super().__init__("category", f"no category has the slug '{slug}'")
 
 
+class CategoryTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("A category with this name or slug already exists")
+
+
 class SlugTaken(Conflict):
     def __init__(self, kind: str, slug: str) -> None:
         super().__init__(f"A {kind} with the slug '{slug}' already exists")

@@ -16,6 +16,7 @@ from storefront.catalog.cache import CatalogCache, etag
 from storefront.catalog.errors import (
     CategoryInUse,
     CategoryNotFound,
+    CategoryTaken,
     ProductNotFound,
     SlugTaken,
     UnknownCategory,
@@ -60,7 +61,10 @@ class CategoryService:
         slug = data.slug or slug_from(data.name, "name", max_length=120)
         await self._check_unique(data.name, slug)
         category = Category(name=data.name, slug=slug)
-        await self.repository.add(category)
+        try:
+            await self.repository.add(category)
+        except IntegrityError as exc:  # a concurrent create, or a name only the unique index tells apart
+            raise CategoryTaken() from exc
         return category
 
     async def update(self, category_id: int, data: CategoryUpdate) -> Category:
@@ -72,7 +76,10 @@ class CategoryService:
             category.name = data.name
         if data.slug is not None:
             category.slug = data.slug
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise CategoryTaken() from exc
         # Cached products embed their category: forget every product of this one.
         products = await self.repository.product_ids_in_category(category_id)
         after_commit(self.session, lambda: self.cache.invalidate(products))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from limits import RateLimitItem
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.config import Settings
@@ -94,8 +95,10 @@ class AuthService:
         if await self.users.get_by_email(data.email) is not None:
             raise EmailTaken()
         user = User(email=data.email, name=data.name, password_hash=await self.hasher.hash(data.password))
-        # The unique index settles a race between two registrations of one email.
-        return await self.users.add(user)
+        try:
+            return await self.users.add(user)
+        except IntegrityError as exc:  # the unique index settled a race between two registrations
+            raise EmailTaken() from exc
 
     async def login(self, email: str, password: str, address: str) -> TokenPair:
         account = email.strip().lower()
