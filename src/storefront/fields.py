@@ -43,13 +43,27 @@ CountryCode = Annotated[
 ]
 
 
+def _is_control(char: str) -> bool:
+    return ord(char) < 32 or ord(char) == 127
+
+
 def _no_control_characters(value: str) -> str:
     # NUL breaks PostgreSQL text; line breaks and other controls break labels and CSVs.
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+    if any(_is_control(char) for char in value):
         raise ValueError("must not contain control characters (NUL, line breaks, tabs)")
     return value
 
 
-# Single-line text: use after the length rules, e.g.
+def _only_layout_controls(value: str) -> str:
+    # Free text may have line breaks and tabs; NUL (which PostgreSQL refuses, so SQLite
+    # and PostgreSQL would disagree) and the other controls are never meant.
+    if any(_is_control(char) and char not in "\n\r\t" for char in value):
+        raise ValueError("must not contain control characters other than line breaks and tabs")
+    return value
+
+
+# Single-line text (names, titles): use after the length rules, e.g.
 # Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE].
 ONE_LINE = AfterValidator(_no_control_characters)
+# Free text (descriptions, reasons, search queries): line breaks and tabs allowed.
+FREE_TEXT = AfterValidator(_only_layout_controls)

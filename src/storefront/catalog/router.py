@@ -26,6 +26,7 @@ from storefront.core.errors import InvalidInput
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.core.schemas import Slug
+from storefront.fields import FREE_TEXT
 from storefront.identity.dependencies import AdminUser
 
 categories_router = APIRouter(prefix=f"{API_PREFIX}/categories", tags=["catalog"])
@@ -105,7 +106,9 @@ async def search_products(
     reader: ReaderDep,
     filters: FiltersDep,
     page: PageParamsDep,
-    q: Annotated[str, Query(min_length=1, max_length=200, description='Web-search syntax: "phrase", -word, or.')],
+    q: Annotated[
+        str, Query(min_length=1, max_length=200, description='Web-search syntax: "phrase", -word, or.'), FREE_TEXT
+    ],
 ) -> Response:
     return _json(await reader.search(q, filters, page))
 

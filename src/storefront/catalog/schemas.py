@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from storefront.catalog.models import Category, Product
 from storefront.core.schemas import MoneyIn, MoneyOut, Slug, Strict
+from storefront.fields import FREE_TEXT, ONE_LINE
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), FREE_TEXT]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), ONE_LINE]
 Keywords = Annotated[list[Keyword], Field(max_length=20)]
 Stock = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Threshold = Annotated[int, Field(ge=0, le=1_000_000)]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from storefront.core.schemas import Strict
+from storefront.fields import ONE_LINE
 from storefront.identity.models import Role
 
 
@@ -17,7 +18,7 @@ def _lower(value: str) -> str:
 
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 Password = Annotated[str, Field(min_length=8, max_length=128, description="8 to 128 characters.")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
 
 
 class RegisterRequest(Strict):

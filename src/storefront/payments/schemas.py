@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from storefront.core.params import MAX_ID
 from storefront.core.schemas import MoneyIn, MoneyOut, Strict
+from storefront.fields import FREE_TEXT
 from storefront.payments.models import Refund
 
 
@@ -21,7 +22,7 @@ class RefundCreate(Strict):
     amount: Annotated[MoneyIn | None, Field(gt=0, description="Default: the lines' value, or all that is left.")] = None
     lines: Annotated[list[RefundLineIn], Field(max_length=500)] = []
     restock: bool = False
-    reason: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = None
+    reason: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500), FREE_TEXT] = None
 
 
 class RefundLineRead(BaseModel):

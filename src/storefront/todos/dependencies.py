@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from storefront.core.dependencies import SessionDep
+from storefront.fields import FREE_TEXT
 from storefront.todos.schemas import TodoFilters
 from storefront.todos.service import TodoService
 
@@ -18,7 +19,9 @@ async def get_todo_service(session: SessionDep) -> TodoService:
 async def get_filters(
     completed: bool | None = None,
     priority: Annotated[int | None, Query(ge=1, le=5)] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text in title or description.")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Text in title or description."), FREE_TEXT
+    ] = None,
     overdue: Annotated[bool | None, Query(description="Due before today and not completed.")] = None,
 ) -> TodoFilters:
     return TodoFilters(completed=completed, priority=priority, q=q, overdue=overdue)

@@ -8,9 +8,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from storefront.core.schemas import Strict
+from storefront.fields import FREE_TEXT, ONE_LINE
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=1000)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+Description = Annotated[str, StringConstraints(max_length=1000), FREE_TEXT]
 Priority = Annotated[int, Field(ge=1, le=5)]
 
 
