@@ -73,7 +73,7 @@ def test_serve_in_an_empty_folder_is_ready(tmp_path: Path) -> None:
                 pass
             time.sleep(0.2)
         assert status == 200, process.stdout.read() if process.stdout and process.poll() is not None else status
-        assert response.json()["checks"] == {"database": "ok"}
+        assert response.json()["checks"] == {"database": "ok", "schema": "ok"}
         assert (tmp_path / "storefront-data" / "jwt-secret").exists()
     finally:
         process.terminate()

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from storefront.app import create_app
+from storefront.core import migrate
 from tests.conftest import make_settings
 from tests.helpers import Api, assert_error
 
@@ -46,10 +47,30 @@ async def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path:
 
 
 async def test_ready_is_503_naming_redis_when_it_is_unreachable(tmp_path: Path) -> None:
-    response = await _ready(tmp_path, redis_url="redis://127.0.0.1:1/0")
+    response = await _ready(tmp_path, redis_url="redis://127.0.0.1:1/0", auto_migrate=True)
     error = assert_error(response, 503, "SERVICE_UNAVAILABLE")
-    assert error["details"]["checks"] == {"database": "ok", "redis": error["details"]["checks"]["redis"]}
+    checks = error["details"]["checks"]
+    assert checks == {"database": "ok", "schema": "ok", "redis": checks["redis"]}
     assert error["details"]["checks"]["redis"] in {"unavailable", "timeout"}
+
+
+async def test_ready_is_503_on_an_unmigrated_database_until_it_is_migrated(tmp_path: Path) -> None:
+    # Every route would answer 500 on a database without tables: not ready to serve.
+    app = create_app(make_settings(tmp_path, redis_url=None, auto_migrate=False))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        error = assert_error(await client.get("/health/ready"), 503, "SERVICE_UNAVAILABLE")
+        assert error["details"]["checks"]["database"] == "ok"
+        assert error["details"]["checks"]["schema"] == "not migrated: run `storefront db upgrade`"
+        await migrate.upgrade(app.state.storefront.db.engine, "0001")
+        error = assert_error(await client.get("/health/ready"), 503, "SERVICE_UNAVAILABLE")
+        assert error["details"]["checks"]["schema"].startswith("behind: at 0001")
+        await migrate.upgrade(app.state.storefront.db.engine)
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["schema"] == "ok"
 
 
 async def test_metrics_by_route_template_and_status(api: Api) -> None:

@@ -13,6 +13,8 @@ from starlette.responses import Response
 from storefront.core.dependencies import StateDep
 from storefront.core.errors import ServiceUnavailable
 from storefront.core.lifecycle import Lifecycle
+from storefront.core.migrate import schema_behind
+from storefront.core.state import AppState
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger("storefront.health")
@@ -64,10 +66,29 @@ async def ready(state: StateDep, request: Request) -> dict[str, object]:
         probes["redis"] = redis.ping
     results = await asyncio.gather(*(_check(name, probe, timeout) for name, probe in probes.items()))
     checks = dict(zip(probes, results, strict=True))
+    if checks["database"] == "ok":
+        checks["schema"] = await _schema(request, state)
     failed = [name for name, result in checks.items() if result != "ok"]
     if failed:
         raise ServiceUnavailable(f"Not ready: {', '.join(failed)}", details={"checks": checks})
     return {"status": "ok", "checks": checks}
+
+
+async def _schema(request: Request, state: AppState) -> str:
+    """ "ok" once the database's schema can serve this code (then remembered: a schema does
+    not go back), else why not: an unmigrated database would answer every route with 500."""
+    if getattr(request.app.state, "schema_ok", False):
+        return "ok"
+    try:
+        behind = await asyncio.wait_for(schema_behind(state.db.engine), state.settings.health_check_timeout_seconds)
+    except Exception as exc:  # any failure to tell means "not ready"
+        log.warning("readiness_check_failed", check="schema", error=repr(exc))
+        return "unavailable"
+    if behind is not None:
+        log.warning("readiness_check_failed", check="schema", reason=behind)
+        return behind
+    request.app.state.schema_ok = True
+    return "ok"
 
 
 @router.get("/metrics", include_in_schema=False)

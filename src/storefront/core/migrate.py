@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -43,3 +47,28 @@ def _downgrade(connection: Connection, revision: str) -> None:
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(_downgrade, revision)
+
+
+@cache
+def _known_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """This code's head revisions, and every revision it knows."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return frozenset(scripts.get_heads()), frozenset(script.revision for script in scripts.walk_revisions())
+
+
+def _schema_behind(connection: Connection) -> str | None:
+    heads, known = _known_revisions()
+    current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return "not migrated: run `storefront db upgrade`"
+    if current == heads or not current <= known:
+        # At our head, or ahead of this code (a newer release migrated first, as a rolling
+        # deploy does): both fine for serving.
+        return None
+    return f"behind: at {', '.join(sorted(current))}, this code needs {', '.join(sorted(heads))}"
+
+
+async def schema_behind(engine: AsyncEngine) -> str | None:
+    """Why the database's schema cannot serve this code, or None when it can."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_schema_behind)
