@@ -102,7 +102,8 @@ async def test_disabled_account_cannot_log_in(api: Api) -> None:
         assert stored is not None
         stored.is_active = False
     response = await api.client.post("/api/v1/auth/login", json={"email": user["email"], "password": PASSWORD})
-    assert_error(response, 403, "FORBIDDEN")
+    # Not 403 "disabled": that would confirm the password to whoever guessed it.
+    assert_error(response, 401, "UNAUTHENTICATED")
 
 
 async def test_failed_logins_are_throttled_per_account_without_blocking_others(make_api: AppFactory) -> None:

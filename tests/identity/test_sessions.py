@@ -98,6 +98,11 @@ async def test_deactivated_users_tokens_stop_working_at_once(api: Api) -> None:
     assert await _me_status(api, tokens["access_token"]) == 401
     refresh = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert_error(refresh, 401, "UNAUTHENTICATED")
+    # The right password gets the same answer as a wrong one: nothing confirms it.
+    right = await api.client.post("/api/v1/auth/login", json={"email": user["email"], "password": PASSWORD})
+    wrong = await api.client.post("/api/v1/auth/login", json={"email": user["email"], "password": "not it at all"})
+    assert_error(right, 401, "UNAUTHENTICATED")
+    assert right.json()["error"]["message"] == assert_error(wrong, 401, "UNAUTHENTICATED")["message"]
     # Reactivation does not revive the old login.
     await api.client.patch(
         f"/api/v1/users/{user['id']}", json={"is_active": True}, headers=bearer(admin["access_token"])

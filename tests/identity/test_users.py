@@ -152,3 +152,14 @@ async def test_api_tokens_are_private_and_expire(api: Api) -> None:
     assert_error(await api.client.get("/api/v1/users/me", headers=bearer(created["token"])), 401, "UNAUTHENTICATED")
     forged = await api.client.get("/api/v1/users/me", headers=bearer("sfp_" + "x" * 43))
     assert_error(forged, 401, "UNAUTHENTICATED")
+
+
+async def test_logging_out_with_an_api_token_ends_that_token_only(api: Api) -> None:
+    _, tokens = await api.user_tokens()
+    headers = bearer(tokens["access_token"])
+    created = (await api.client.post("/api/v1/auth/api-tokens", json={"name": "script"}, headers=headers)).json()
+    kept = (await api.client.post("/api/v1/auth/api-tokens", json={"name": "agent"}, headers=headers)).json()
+    assert (await api.client.post("/api/v1/auth/logout", headers=bearer(created["token"]))).status_code == 204
+    assert_error(await api.client.get("/api/v1/users/me", headers=bearer(created["token"])), 401, "UNAUTHENTICATED")
+    assert (await api.client.get("/api/v1/users/me", headers=bearer(kept["token"]))).status_code == 200
+    assert (await api.client.get("/api/v1/users/me", headers=headers)).status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storefront.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from storefront.core.errors import Conflict, NotFound, Unauthenticated
 
 
 class InvalidCredentials(Unauthenticated):
@@ -17,11 +17,6 @@ class RefreshTokenReused(Unauthenticated):
 
     def __init__(self) -> None:
         super().__init__("This refresh token was already used; every token of its login is now revoked")
-
-
-class AccountDisabled(Forbidden):
-    def __init__(self) -> None:
-        super().__init__("This account is disabled")
 
 
 class EmailTaken(Conflict):

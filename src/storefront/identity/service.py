@@ -19,7 +19,6 @@ from storefront.core.pagination import IdKeyset
 from storefront.core.ratelimit import RateLimiter
 from storefront.core.security import InvalidToken, PasswordHasher, TokenClaims, TokenCodec, digest
 from storefront.identity.errors import (
-    AccountDisabled,
     ApiTokenNotFound,
     EmailTaken,
     InvalidCredentials,
@@ -109,11 +108,11 @@ class AuthService:
             valid, new_hash = False, None
         else:
             valid, new_hash = await self.hasher.verify(password, user.password_hash)
-        if user is None or not valid:
+        # A disabled account answers like a wrong password: a distinct answer after a
+        # right password would confirm the password to whoever guessed it.
+        if user is None or not valid or not user.is_active:
             await self.throttle.failed(account, address)
             raise InvalidCredentials()
-        if not user.is_active:
-            raise AccountDisabled()
         if new_hash is not None:  # the cost settings changed since this hash was made
             user.password_hash = new_hash
         await self.throttle.succeeded(account)
@@ -152,6 +151,11 @@ class AuthService:
             access = principal.claims
             await self.revocations.revoke(f"jti:{access.jti}", access.expires_at)
             families.append(access.session_id)
+        if principal.api_token_id is not None:
+            # Logging out with a personal API token ends that token, as for an access token.
+            token = await self.api_tokens.get_for(principal.user.id, principal.api_token_id)
+            if token is not None:
+                await self.api_tokens.delete(token)
         await self.sessions.revoke(sorted(set(families)))
 
     async def authenticate(self, token: str) -> Principal:
