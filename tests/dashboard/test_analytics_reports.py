@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storefront.orders.models import Order
-from tests.helpers import Api, assert_error, serve
+from tests.helpers import Api, assert_error, bearer, serve
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ async def history(api: Api, connection: AsyncConnection) -> dict[str, Any]:
     """Four orders on fixed days; one cancelled. Prices: A 10.00, B 2.50 (title with awkward characters)."""
     category = await api.category("Analytics")
     a = await api.product(category["slug"], "Lamp A", price="10.00", stock=100, low_stock_threshold=5)
-    b = await api.product(category["slug"], 'Crème "B", brûlée\nedition', slug="b", price="2.50", stock=8)
+    b = await api.product(category["slug"], 'Crème "B", brûlée; edition', slug="b", price="2.50", stock=8)
     buyer = await api.customer()
     placed = [
         (await api.order(buyer, *items)).json()
@@ -138,7 +139,25 @@ async def test_orders_csv_round_trips(api: Api, history: dict[str, Any]) -> None
     ]
     assert got == expected
     assert rows[-1]["status"] == "cancelled"
-    assert any(row["title"] == 'Crème "B", brûlée\nedition' for row in rows)
+    assert any(row["title"] == 'Crème "B", brûlée; edition' for row in rows)
+
+
+async def test_exports_neutralise_spreadsheet_formulas(api: Api) -> None:
+    # Text that a spreadsheet would run as a formula is written with a leading apostrophe.
+    category = await api.category("Formulas")
+    product = await api.product(category["slug"], "=HYPERLINK(1) lamp", price="3.00", stock=5)
+    _, tokens = await api.user_tokens(f"-attack{uuid.uuid4().hex[:6]}@example.com")
+    buyer = bearer(tokens["access_token"])
+    assert (await api.order(buyer, (product["id"], 1))).status_code == 201
+    admin = await api.admin_headers()
+    today = datetime.now(UTC).date().isoformat()
+    orders = await api.client.get("/api/v1/reports/orders.csv", params={"from": today, "to": today}, headers=admin)
+    row = next(row for row in csv.DictReader(io.StringIO(orders.text)) if int(row["product_id"]) == product["id"])
+    assert row["title"] == "'=HYPERLINK(1) lamp"
+    assert row["user_email"].startswith("'-attack")
+    products = await api.client.get("/api/v1/reports/products.csv", headers=admin)
+    titles = {row["id"]: row["title"] for row in csv.DictReader(io.StringIO(products.text))}
+    assert titles[str(product["id"])] == "'=HYPERLINK(1) lamp"
 
 
 async def test_products_csv_round_trips(make_api: Any, history: dict[str, Any]) -> None:
@@ -151,7 +170,7 @@ async def test_products_csv_round_trips(make_api: Any, history: dict[str, Any]) 
     rows = list(csv.DictReader(io.StringIO(response.text)))
     ours = {row["slug"]: row for row in rows}
     b = ours["b"]
-    assert b["title"] == 'Crème "B", brûlée\nedition'
+    assert b["title"] == 'Crème "B", brûlée; edition'
     assert (b["price"], b["stock"], b["category"]) == ("2.50", "3", category)
     assert sum(1 for row in rows if row["title"].startswith("Filler, ")) == 25
     ids = [int(row["id"]) for row in rows]

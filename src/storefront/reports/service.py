@@ -39,6 +39,15 @@ def _csv(rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
+# text from users is written with a leading apostrophe instead, as OWASP advises.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 def _money(value: Any) -> str:
     return f"{value:.2f}"
 
@@ -75,7 +84,7 @@ class Reports:
             return await queries.products(last_id, self.batch_size)
 
         def render(row: AnyRow) -> Sequence[Any]:
-            return (row[0], row[1], row[2], row[3], _money(row[4]), row[5], row[6].isoformat())
+            return (row[0], row[1], _text(row[2]), _text(row[3]), _money(row[4]), row[5], row[6].isoformat())
 
         return self._export("products", PRODUCT_COLUMNS, batch, render)
 
@@ -91,7 +100,8 @@ class Reports:
 
         def render(row: AnyRow) -> Sequence[Any]:
             unit_price, line_total, total = _money(row[6]), _money(row[8]), _money(row[9])
-            return (row[0], row[1].isoformat(), row[2], row[3], row[4], row[5], unit_price, row[7], line_total, total)
+            email, title = _text(row[3]), _text(row[5])
+            return (row[0], row[1].isoformat(), row[2], email, row[4], title, unit_price, row[7], line_total, total)
 
         return self._export("orders", ORDER_COLUMNS, batch, render)
 
