@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import argon2
 import httpx
 import pytest
 
@@ -45,6 +47,15 @@ def test_create_admin_is_idempotent(tmp_path: Path) -> None:
     again = storefront(tmp_path, "create-admin", "--email", "boss@example.com", "--password", "long enough pw")
     assert again.returncode == 0, again.stderr
     assert "promoted boss@example.com" in again.stdout
+    assert "password is unchanged" in again.stdout
+    reset = storefront(
+        tmp_path, "create-admin", "--email", "boss@example.com", "--password", "a new passphrase", "--reset-password"
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert "set the given password" in reset.stdout
+    with sqlite3.connect(tmp_path / "storefront-data" / "storefront.db") as connection:
+        (stored,) = connection.execute("SELECT password_hash FROM users WHERE email = 'boss@example.com'").fetchone()
+    assert argon2.PasswordHasher().verify(stored, "a new passphrase")
     bad = storefront(tmp_path, "create-admin", "--email", "boss", "--password", "x")
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr

@@ -259,8 +259,12 @@ def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email.")],
     password: Annotated[str, typer.Option(help="Password for a new account (8 to 128 characters).")],
     name: Annotated[str, typer.Option(help="Display name for a new account.")] = "Administrator",
+    reset_password: Annotated[
+        bool, typer.Option(help="Also set --password on an existing account (its other logins stay).")
+    ] = False,
 ) -> None:
-    """Create an admin account, or promote an existing one (idempotent)."""
+    """Create an admin account, or promote an existing one (idempotent; its password is kept
+    unless --reset-password)."""
     from storefront.identity.schemas import RegisterRequest
 
     try:
@@ -274,11 +278,21 @@ def create_admin(
         from storefront.identity.service import bootstrap_admin
 
         async with _database(s) as db, db.session_scope() as session:
-            user, created = await bootstrap_admin(session, PasswordHasher(s), data.email, data.password, data.name)
+            user, created = await bootstrap_admin(
+                session, PasswordHasher(s), data.email, data.password, data.name, reset_password=reset_password
+            )
             return user.email, created
 
     email_out, created = run_db_task(settings, task)
-    typer.echo(f"created admin {email_out}" if created else f"promoted {email_out} to admin")
+    if created:
+        typer.echo(f"created admin {email_out} with the given password")
+    elif reset_password:
+        typer.echo(f"promoted {email_out} to admin and set the given password")
+    else:
+        typer.echo(
+            f"promoted {email_out} to admin; its password is unchanged (--password was not used; "
+            "add --reset-password to set it)"
+        )
 
 
 @ai_app.command("fill")

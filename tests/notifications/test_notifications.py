@@ -97,3 +97,10 @@ async def test_the_stream_pushes_own_notifications_only(api: Api, app: FastAPI) 
         await asyncio.gather(*streams, return_exceptions=True)
     assert [(event["kind"], event["data"]["order_id"]) for event in alice_events] == [("order_placed", order["id"])]
     assert bob_events == []
+
+
+async def test_offset_skips_the_newest(api: Api, ordered: tuple[dict[str, str], dict[str, Any]]) -> None:
+    buyer, _ = ordered
+    everything = (await api.client.get("/api/v1/notifications", headers=buyer)).json()["items"]
+    skipped = (await api.client.get("/api/v1/notifications", params={"offset": 1}, headers=buyer)).json()["items"]
+    assert [item["id"] for item in skipped] == [item["id"] for item in everything[1:]]

@@ -275,15 +275,24 @@ class ApiTokenService:
 
 
 async def bootstrap_admin(
-    session: AsyncSession, hasher: PasswordHasher, email: str, password: str, name: str
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    email: str,
+    password: str,
+    name: str,
+    *,
+    reset_password: bool = False,
 ) -> tuple[User, bool]:
-    """Create an admin, or promote the existing account. Returns (user, created)."""
+    """Create an admin, or promote the existing account (its password kept unless
+    ``reset_password``). Returns (user, created)."""
     users = UserRepository(session)
     email = email.strip().lower()
     user = await users.get_by_email(email)
     if user is not None:
         user.role = Role.ADMIN
         user.is_active = True
+        if reset_password:
+            user.password_hash = await hasher.hash(password)
         await session.flush()
         return user, False
     user = User(email=email, name=name, role=Role.ADMIN, password_hash=await hasher.hash(password))
