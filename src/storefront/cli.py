@@ -187,22 +187,30 @@ def seed(
 @app.command("import")
 def import_csv(
     path: Annotated[typer.FileText, typer.Argument(help="CSV with a header: title, category, price, stock, ...")],
+    create_categories: Annotated[
+        bool, typer.Option(help="Create the categories the file names that do not exist yet (named after the slug).")
+    ] = False,
 ) -> None:
-    """Import products from CSV: good rows land, bad rows are listed (exit 1 if any)."""
+    """Import products from CSV in batches: good rows land, bad rows are summarised (exit 1 if any)."""
     settings = load_settings()
 
     async def task(s: Settings) -> Any:
         from storefront.catalog.cache import CatalogCache
-        from storefront.catalog.importer import import_products
+        from storefront.catalog.importer import count_rows, import_products
         from storefront.core.cache import Cache
 
         async with _database(s) as db:
             cache = Cache(s)
             try:
                 with _progress("rows") as bar:
-                    job = bar.add_task("rows", total=None)
-                    async with db.session_scope() as session:
-                        return await import_products(session, CatalogCache(cache), path, lambda n: bar.advance(job, n))
+                    job = bar.add_task("rows", total=count_rows(path))
+                    return await import_products(
+                        db,
+                        CatalogCache(cache),
+                        path,
+                        lambda n: bar.advance(job, n),
+                        create_categories=create_categories,
+                    )
             finally:
                 await cache.close()
 
@@ -212,11 +220,25 @@ def import_csv(
         report = run_db_task(settings, task)
     except BadHeader as exc:
         _fail(f"{path.name}: {exc}")
-    for line, message in report.errors:
-        typer.secho(f"line {line}: {message}", fg=typer.colors.YELLOW, err=True)
+    _report_rejected(report.errors)
+    if report.categories_created:
+        typer.echo(f"created {len(report.categories_created)} categories: {', '.join(report.categories_created)}")
     typer.echo(f"imported {report.imported} products, {len(report.errors)} rows rejected")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _report_rejected(errors: list[tuple[int, str]], shown: int = 20) -> None:
+    """The first rejected rows one per line, then the rest summarised by reason."""
+    from collections import Counter
+
+    for line, message in errors[:shown]:
+        typer.secho(f"line {line}: {message}", fg=typer.colors.YELLOW, err=True)
+    rest = errors[shown:]
+    if rest:
+        reasons = Counter(message for _, message in rest).most_common(3)
+        common = "; ".join(f"{count} x {message}" for message, count in reasons)
+        typer.secho(f"... and {len(rest)} more rows rejected, most often: {common}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()
