@@ -39,8 +39,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "storefront-api"
     access_token_ttl_seconds: int = Field(900, ge=60, le=24 * 3600)
     refresh_token_ttl_days: int = Field(14, ge=1, le=365)
-    login_limit_per_account: str = "10 per 15 minutes"
+    # Failed logins (identity.service.LoginThrottle): per account from one address; per
+    # address; per account from addresses it never logged in from (the owner's are exempt).
+    login_limit_per_account_address: str = "10 per 15 minutes"
     login_limit_per_address: str = "100 per 15 minutes"
+    login_limit_per_account: str = "100 per 1 hour"
     # argon2id cost; the defaults are RFC 9106's second recommended option.
     password_hash_time_cost: int = Field(3, ge=1)
     password_hash_memory_kib: int = Field(65536, ge=8192)

@@ -169,3 +169,26 @@ async def test_forwarded_headers_from_untrusted_peers_are_ignored(make_api: AppF
         )
         statuses.append(response.status_code)
     assert statuses == [401, 401, 429]  # a client cannot dodge the limit by inventing addresses
+
+
+async def test_an_attacker_cannot_lock_the_owner_out(make_api: AppFactory) -> None:
+    api = await make_api(login_limit_per_account_address="3 per 15 minutes", login_limit_per_account="6 per 1 hour")
+    owner = await api.register()
+
+    async def login(address: str, password: str) -> int:
+        body = {"email": owner["email"], "password": password}
+        response = await api.client.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": address})
+        return response.status_code
+
+    home = "198.51.100.10"
+    assert await login(home, PASSWORD) == 200  # the owner's usual place
+    # One attacker: throttled after 3 guesses, from that address only.
+    assert [await login("203.0.113.1", "guess") for _ in range(4)] == [401, 401, 401, 429]
+    assert await login("203.0.113.1", PASSWORD) == 429
+    assert await login(home, PASSWORD) == 200
+    # Guesses spread over many addresses reach the account's ceiling (6, counted from above):
+    # new places wait, the owner's known place does not.
+    assert [await login(f"203.0.113.{n}", "guess") for n in (2, 3, 4)] == [401, 401, 401]
+    assert await login("203.0.113.5", "guess") == 429
+    assert await login("192.0.2.77", PASSWORD) == 429
+    assert await login(home, PASSWORD) == 200

@@ -34,6 +34,10 @@ class RateLimiter:
         stats = await self._limiter.get_window_stats(limit, *keys)
         raise RateLimited(message, retry_after=math.ceil(stats.reset_time - time.time()))
 
+    async def allows(self, limit: RateLimitItem, *keys: str) -> bool:
+        """Whether the window has room for another hit (nothing is counted)."""
+        return await self._limiter.test(limit, *keys)
+
     async def hit(self, limit: RateLimitItem, *keys: str) -> None:
         await self._limiter.hit(limit, *keys)
 

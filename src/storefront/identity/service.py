@@ -51,25 +51,47 @@ class Principal:
 
 
 class LoginThrottle:
-    """Failed logins per account and per client address, in separate windows,
-    so an attacker hammering one account does not lock out everyone behind a NAT."""
+    """Failed logins, counted so that an attacker cannot lock the owner out (OWASP's
+    advice; Saleor counts per address and per account+address too):
+
+    - per account and address (``LOGIN_LIMIT_PER_ACCOUNT_ADDRESS``): guessing from one place;
+    - per address (``LOGIN_LIMIT_PER_ADDRESS``): one place guessing many accounts;
+    - per account, from addresses that never logged in to it (``LOGIN_LIMIT_PER_ACCOUNT``):
+      guessing spread over many places. An address where the account logged in within
+      the last 30 days is exempt, so the owner's usual places keep working during such
+      an attack; a new place waits out the window.
+    """
 
     def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
         self.limiter = limiter
-        self.per_account: RateLimitItem = limiter.parse(settings.login_limit_per_account)
+        self.per_pair: RateLimitItem = limiter.parse(settings.login_limit_per_account_address)
         self.per_address: RateLimitItem = limiter.parse(settings.login_limit_per_address)
+        self.per_account: RateLimitItem = limiter.parse(settings.login_limit_per_account)
+        # "Known address" kept in the limiter's own storage (Redis or memory), shared by every
+        # process: one hit in a one-per-30-days window means "logged in from here lately".
+        self.known: RateLimitItem = limiter.parse("1 per 30 days")
 
     async def check(self, account: str, address: str) -> None:
         message = "Too many failed login attempts; try again later"
-        await self.limiter.check(self.per_account, "login-account", account, message=message)
+        await self.limiter.check(self.per_pair, "login-pair", account, address, message=message)
         await self.limiter.check(self.per_address, "login-address", address, message=message)
+        if not await self._known(account, address):
+            await self.limiter.check(self.per_account, "login-account", account, message=message)
+
+    async def _known(self, account: str, address: str) -> bool:
+        return not await self.limiter.allows(self.known, "login-known", account, address)
 
     async def failed(self, account: str, address: str) -> None:
-        await self.limiter.hit(self.per_account, "login-account", account)
+        await self.limiter.hit(self.per_pair, "login-pair", account, address)
         await self.limiter.hit(self.per_address, "login-address", address)
+        await self.limiter.hit(self.per_account, "login-account", account)
 
-    async def succeeded(self, account: str) -> None:
-        await self.limiter.clear(self.per_account, "login-account", account)
+    async def succeeded(self, account: str, address: str) -> None:
+        # The account-wide count stays: the owner logging in must not hand a spread-out
+        # attacker a fresh allowance.
+        await self.limiter.clear(self.per_pair, "login-pair", account, address)
+        if not await self._known(account, address):
+            await self.limiter.hit(self.known, "login-known", account, address)
 
 
 class AuthService:
@@ -115,7 +137,7 @@ class AuthService:
             raise InvalidCredentials()
         if new_hash is not None:  # the cost settings changed since this hash was made
             user.password_hash = new_hash
-        await self.throttle.succeeded(account)
+        await self.throttle.succeeded(account, address)
         return await self.sessions.start(user)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
