@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storefront import __version__
+from storefront.admin_console import mount_admin_console
 from storefront.ai.breaker import CircuitState
 from storefront.ai.metrics import AiCollector, AiMetrics
 from storefront.ai.router import router as ai_router
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The Model Context Protocol for AI agents (docs/mcp.md): same services, same tokens.
     app.state.mcp = McpEndpoint()
     app.add_route("/mcp", app.state.mcp, include_in_schema=False)
+    # The admin console (docs/admin.md): static files of a client of the API above.
+    mount_admin_console(app)
 
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.
