@@ -11,10 +11,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.conftest import PG_URL
 from tests.helpers import PASSWORD, cli_env, free_port, unique_email
 
 DRAIN_SECONDS = 2.0
+
+# A process on the embedded default: the PostgreSQL pass would only repeat it.
+pytestmark = pytest.mark.skipif(bool(PG_URL), reason="runs in the SQLite pass")
 
 
 def _tail(log: Path) -> str:

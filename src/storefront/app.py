@@ -24,8 +24,9 @@ from storefront.config import Settings
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
 from storefront.core.lifecycle import Lifecycle
+from storefront.core.limits import ClientLimitMiddleware, Slots
 from storefront.core.logging import configure_logging
-from storefront.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from storefront.core.middleware import BodyLimitsMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
 from storefront.core.outages import install_outage_handlers
 from storefront.dashboard.router import router as dashboard_router
@@ -105,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.lifecycle = Lifecycle(settings.shutdown_drain_seconds, settings.drain_marker)
+    app.state.stream_slots = Slots(
+        settings.max_streams_per_user, f"At most {settings.max_streams_per_user} live streams per account at once"
+    )
     metrics.add_gauges("db_pool_connections", "Database pool connections by state.", lambda: _pool_gauges(app))
     metrics.add_gauges("job_queue_depth", "Jobs pending or running, as of the last sweep.", lambda: _queue_depth(app))
     metrics.registry.register(AiCollector(lambda: _ai_metrics(app)))
@@ -137,7 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitsMiddleware, max_bytes=settings.max_body_bytes, read_timeout=settings.body_read_timeout_seconds
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -146,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After", "Idempotent-Replayed"],
         )
+    app.add_middleware(ClientLimitMiddleware, limit=settings.max_requests_per_client)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     # Outermost: the client address is the real one (behind a trusted proxy) before
     # anything logs it or throttles logins by it.

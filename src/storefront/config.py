@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("*": any).
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # One client must not take a whole process (storefront.core.limits): per process.
+    body_read_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    max_requests_per_client: int = Field(64, ge=1)
+    max_streams_per_user: int = Field(5, ge=1)
 
     # Database pool (PostgreSQL)
     # Connections beyond pool_size are closed on return, so under sustained load

@@ -75,6 +75,11 @@ class PreconditionFailed(AppError):
     code = "PRECONDITION_FAILED"
 
 
+class RequestTimeout(AppError):
+    status_code = 408
+    code = "REQUEST_TIMEOUT"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "PAYLOAD_TOO_LARGE"
@@ -143,6 +148,7 @@ _STATUS_CODES = {
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    408: "REQUEST_TIMEOUT",
     409: "CONFLICT",
     412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",

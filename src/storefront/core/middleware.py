@@ -6,6 +6,7 @@ extra tasks and memory streams, which costs throughput on every call.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -15,7 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storefront.core.context import reset_request_id, set_request_id
-from storefront.core.errors import PayloadTooLarge, error_response, internal_error_response
+from storefront.core.errors import AppError, PayloadTooLarge, RequestTimeout, error_response, internal_error_response
 from storefront.core.observability import Metrics
 from storefront.core.outages import is_outage, outage_response
 
@@ -107,61 +108,72 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-class BodySizeLimitMiddleware:
-    """413 for a body over the limit, whether announced by Content-Length or streamed."""
+class BodyLimitsMiddleware:
+    """413 for a body over the size limit, whether announced by Content-Length or
+    streamed; 408 for a body that does not arrive within the read timeout (a slow
+    client holding a request slot open, byte by byte)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in _BODYLESS:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await self._reject(scope, receive, send)
-            return
-        if declared is not None or scope["method"] in _BODYLESS:
-            # Servers enforce a declared length; only chunked bodies need counting.
-            await self.app(scope, receive, send)
+            await self._reject(scope, receive, send, PayloadTooLarge(self._too_large))
             return
 
+        deadline = asyncio.get_running_loop().time() + self.read_timeout
         received = 0
-        exceeded = False
+        body_done = False
+        refusal: AppError | None = None
         app_started_response = False
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
+            nonlocal received, body_done, refusal
+            if body_done:  # afterwards the app only waits for a disconnect: no deadline
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                refusal = RequestTimeout(f"The request body did not arrive within {self.read_timeout:g} s")
+                raise refusal from None
             if message["type"] == "http.request":
+                body_done = not message.get("more_body", False)
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    exceeded = True
-                    raise PayloadTooLarge(self._message)
+                # Servers enforce a declared length; only chunked bodies need counting.
+                if declared is None and received > self.max_bytes:
+                    refusal = PayloadTooLarge(self._too_large)
+                    raise refusal
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal app_started_response
             # Whatever the app made of the aborted read (FastAPI turns it into a
-            # 400), the client gets the 413.
-            if exceeded:
+            # 400), the client gets the 413 or 408.
+            if refusal is not None:
                 return
             app_started_response = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, guarded_send)
-        except PayloadTooLarge:
+        except (PayloadTooLarge, RequestTimeout):
             if app_started_response:
                 raise
-        if exceeded and not app_started_response:
-            await self._reject(scope, receive, send)
+        if refusal is not None and not app_started_response:
+            await self._reject(scope, receive, send, refusal)
 
     @property
-    def _message(self) -> str:
+    def _too_large(self) -> str:
         return f"The request body is larger than {self.max_bytes} bytes"
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, PayloadTooLarge.code, self._message, headers={"Connection": "close"})
+    @staticmethod
+    async def _reject(scope: Scope, receive: Receive, send: Send, refusal: AppError) -> None:
+        response = error_response(refusal.status_code, refusal.code, refusal.message, headers={"Connection": "close"})
         await response(scope, receive, send)

@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
 
 from storefront.core.dependencies import API_PREFIX, StateDep
 from storefront.core.lifecycle import until_set
+from storefront.core.limits import Slots
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.identity.dependencies import CurrentUser
@@ -56,17 +58,30 @@ async def stream(user: CurrentUser, state: StateDep, request: Request) -> EventS
     events = state.events
     user_id = user.id
     stopping = request.app.state.lifecycle.stopping
+    slots: Slots = request.app.state.stream_slots
+    slots.acquire(user_id)  # 429 past MAX_STREAMS_PER_USER: one account cannot hold every slot
+    held = True
+
+    async def release() -> None:
+        # Once, from whichever ends first: the stream, or the response (a stream never started).
+        nonlocal held
+        if held:
+            held = False
+            slots.release(user_id)
 
     async def notifications() -> AsyncIterator[ServerSentEvent]:
-        async with events.subscribe(channel(user_id)) as messages:
-            yield ServerSentEvent(comment="connected")
-            async for data in until_set(stopping, messages):
-                if await request.is_disconnected():
-                    return
-                yield ServerSentEvent(data=data, event="notification")
-        # The process is shutting down: tell the client to come back soon (through the
-        # balancer, to another process) rather than after its default back-off.
-        yield ServerSentEvent(comment="server restarting", retry=RECONNECT_AFTER_MS)
+        try:
+            async with events.subscribe(channel(user_id)) as messages:
+                yield ServerSentEvent(comment="connected")
+                async for data in until_set(stopping, messages):
+                    if await request.is_disconnected():
+                        return
+                    yield ServerSentEvent(data=data, event="notification")
+            # The process is shutting down: tell the client to come back soon (through the
+            # balancer, to another process) rather than after its default back-off.
+            yield ServerSentEvent(comment="server restarting", retry=RECONNECT_AFTER_MS)
+        finally:
+            await release()
 
     # The ping keeps proxies from closing an idle stream.
-    return EventSourceResponse(notifications(), ping=15)
+    return EventSourceResponse(notifications(), ping=15, background=BackgroundTask(release))
