@@ -1,4 +1,4 @@
-"""`./dev bench [catalog|servers|reports|ai] [options]`: the benchmarks (see docs/performance.md)."""
+"""`./dev bench [catalog|servers|reports|ai|console] [options]`: the benchmarks (see docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from bench.asgi_servers import PROJECT_ROOT, BenchError
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./dev bench", description=__doc__)
-    parser.add_argument("suite", nargs="?", default="catalog", choices=["catalog", "servers", "reports", "ai"])
+    suites = ["catalog", "servers", "reports", "ai", "console"]
+    parser.add_argument("suite", nargs="?", default="catalog", choices=suites)
     parser.add_argument("--products", type=int, default=100_000, help="PostgreSQL catalog size (default 100,000)")
     parser.add_argument("--orders", type=int, default=1_000_000, help="reports: orders (and products) to seed")
     parser.add_argument("--sqlite-products", type=int, default=100_000, help="SQLite catalog size")
@@ -32,6 +33,10 @@ def main(argv: list[str]) -> int:
         from bench import ai_overhead
 
         return ai_overhead.main(rest + (["--smoke"] if args.smoke else []))
+    if args.suite == "console":  # its own options; see bench/console_render.py
+        from bench import console_render
+
+        return console_render.main([arg for arg in argv if arg != "console"])
     if rest:
         parser.error(f"unknown arguments: {' '.join(rest)}")
 
