@@ -261,8 +261,8 @@ async def test_keyboard_reaches_the_navigation(console: Console) -> None:
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", name="Products", level=1)).to_be_visible()
     # The new page takes the focus, as a page load would.
-    assert await page.evaluate("() => document.activeElement.id") == "main"
-    assert await page.evaluate("() => document.querySelector('[aria-current=page]').textContent") == "Products"
+    await expect(page.locator("#main")).to_be_focused()
+    await expect(page.locator("[aria-current=page]")).to_have_text("Products")
 
 
 async def test_every_page_fits_375_px(console: Console) -> None:
