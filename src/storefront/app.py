@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After", "Idempotent-Replayed"],
         )
     app.add_middleware(ClientLimitMiddleware, limit=settings.max_requests_per_client)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.env == "production")
     # Outermost: the client address is the real one (behind a trusted proxy) before
     # anything logs it or throttles logins by it.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
