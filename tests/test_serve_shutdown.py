@@ -4,6 +4,7 @@ still serves), ends streams with a reconnect hint, then exits cleanly."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def _start(port: int, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so its worker processes go with it
         )
 
 
@@ -101,5 +103,5 @@ async def test_sigterm_drains_then_stops(tmp_path: Path) -> None:
         assert "retry: 1000" in lines, lines
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)

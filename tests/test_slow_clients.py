@@ -6,6 +6,8 @@ answering)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +35,7 @@ def _start(port: int, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so its worker processes go with it
         )
 
 
@@ -85,5 +88,5 @@ async def test_slow_clients_cannot_stall_the_server(tmp_path: Path) -> None:
         assert counts.get(429, 0) >= ATTACKERS - 64, counts
         assert counts.get(408, 0) + counts.get(429, 0) == ATTACKERS, counts
     finally:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
