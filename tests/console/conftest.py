@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,9 @@ from tests.helpers import PASSWORD, Api, serve, unique_email
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ROOT / "admin"
 CHROMIUM = Path(os.environ.get("STOREFRONT_TEST_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(os.environ.get("STOREFRONT_SCREENSHOT_DIR", ROOT / "docs" / "admin"))
+# Screenshots for docs/admin/ are refreshed on request (STOREFRONT_SCREENSHOT_DIR=docs/admin);
+# otherwise they go to a temporary folder, so a test run leaves the tree clean.
+SCREENSHOTS = Path(os.environ.get("STOREFRONT_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="storefront-shots-"))
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 UNDER_CI = os.environ.get("CI") == "true"
 
