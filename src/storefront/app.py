@@ -21,6 +21,7 @@ from storefront.cart.router import router as cart_router
 from storefront.catalog.router import categories_router, products_router
 from storefront.checkout.router import router as checkout_router
 from storefront.config import Settings
+from storefront.core.apidocs import mount_api_docs
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
 from storefront.core.lifecycle import Lifecycle
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="An async storefront API.",
         lifespan=lifespan,
         redoc_url=None,
+        docs_url=None,  # served from a package by core/apidocs.py
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     install_outage_handlers(app)
+    mount_api_docs(app)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)

@@ -32,3 +32,15 @@ async def test_html_pages_keep_their_own_policy_and_production_adds_hsts(make_ap
     assert docs.headers["x-content-type-options"] == "nosniff"
     products = await api.client.get("/api/v1/products")
     assert products.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+async def test_the_api_docs_load_nothing_from_other_sites(api: Api) -> None:
+    page = await api.client.get("/docs")
+    assert page.status_code == 200
+    assert "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "cdn." not in page.text
+    assert "https://" not in page.text.replace("https://fastapi.tiangolo.com", "")
+    script = await api.client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert (await api.client.get("/docs/oauth2-redirect")).status_code == 200
