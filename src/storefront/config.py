@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # refreshed; DB_POOL_RECYCLE_SECONDS retires old connections.
     db_pool_pre_ping: bool = False
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
+    # PostgreSQL cancels a statement running longer (503 with Retry-After): one slow query
+    # cannot hold a request, its connection and its locks for ever. 0: no limit.
+    db_statement_timeout_seconds: float = Field(15.0, ge=0)
     sqlite_busy_timeout_ms: int = Field(5000, ge=0)
     # Behind PgBouncer in transaction mode (docs/deployment.md#pgbouncer): no prepared
     # statement may outlive its transaction, and every read runs inside one.

@@ -113,3 +113,28 @@ async def test_postgres_out_of_connection_slots_answers_503(own_database: str, t
             _assert_outage(await client.post(REGISTER, json=_registration()))
     finally:
         await _admin_query(PG_URL, f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: runs in the PostgreSQL + Redis pass of .ci/run")
+async def test_a_statement_stuck_past_the_deadline_answers_503(own_database: str, tmp_path: Path) -> None:
+    import asyncpg
+
+    settings = make_settings(tmp_path, database_url=own_database, redis_url=None, db_statement_timeout_seconds=0.5)
+    app = create_app(settings)
+    async with running(app) as client:
+        await migrate.upgrade(app.state.storefront.db.engine)
+        registration = _registration()
+        assert (await client.post(REGISTER, json=registration)).status_code == 201
+        credentials = {"email": registration["email"], "password": registration["password"]}
+        login = await client.post("/api/v1/auth/login", json=credentials)
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        # Another session holds the user's row: the update waits, and is cancelled at the deadline.
+        holder = await asyncpg.connect(make_url(own_database).set(drivername="postgresql").render_as_string(False))
+        try:
+            async with holder.transaction():
+                await holder.execute("SELECT 1 FROM users WHERE email = $1 FOR UPDATE", registration["email"])
+                stuck = await client.patch("/api/v1/users/me", json={"name": "Stuck"}, headers=headers)
+                _assert_outage(stuck)
+        finally:
+            await holder.close()
+        assert (await client.patch("/api/v1/users/me", json={"name": "Free"}, headers=headers)).status_code == 200

@@ -80,10 +80,12 @@ def _unique_statement_name() -> str:
 
 
 def _postgres_engine(url: URL, settings: Settings, **options: Any) -> AsyncEngine:
-    connect_args: dict[str, Any] = {
-        "timeout": settings.db_connect_timeout_seconds,
-        "server_settings": {"application_name": "storefront"},
-    }
+    server_settings = {"application_name": "storefront"}
+    # PgBouncer refuses unknown start-up parameters: there, set it on the role instead
+    # (ALTER ROLE … SET statement_timeout; docs/deployment.md#pgbouncer).
+    if settings.db_statement_timeout_seconds and not settings.database_pgbouncer:
+        server_settings["statement_timeout"] = str(int(settings.db_statement_timeout_seconds * 1000))
+    connect_args: dict[str, Any] = {"timeout": settings.db_connect_timeout_seconds, "server_settings": server_settings}
     if settings.database_pgbouncer:
         # PgBouncer in transaction mode hands each transaction to whichever server
         # connection is free, so a statement prepared in one transaction is unknown to

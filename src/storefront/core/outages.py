@@ -30,9 +30,10 @@ RETRY_AFTER_SECONDS = 2
 # its manual): 08 connection exception, 53 insufficient resources (53300: too many
 # connections), 57P operator intervention (57P01 terminated by an administrator,
 # 57P03 cannot connect now), 40001/40P01 serialization failure and deadlock, 55P03 lock
-# not available, and 55000, which is what a database with ALLOW_CONNECTIONS false answers.
+# not available, 55000, which is what a database with ALLOW_CONNECTIONS false answers, and
+# 57014, a statement cancelled by DB_STATEMENT_TIMEOUT_SECONDS (the database is too slow now).
 _TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P")
-_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "55000"})
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "55000", "57014"})
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 
 
