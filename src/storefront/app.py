@@ -35,6 +35,7 @@ from storefront.identity.router import auth_router, users_router
 from storefront.jobs.router import router as jobs_router
 from storefront.mcp.http import McpEndpoint
 from storefront.notifications.router import router as notifications_router
+from storefront.openapi import install_openapi
 from storefront.orders.router import router as orders_router
 from storefront.payments.router import router as payments_router
 from storefront.reports.router import router as reports_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_outage_handlers(app)
     mount_api_docs(app)
+    install_openapi(app)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
