@@ -11,7 +11,7 @@ import pytest
 
 from storefront.app import create_app
 from tests.conftest import make_settings
-from tests.helpers import assert_error
+from tests.helpers import Api, assert_error
 
 
 async def test_unknown_route_is_enveloped_404(client: httpx.AsyncClient) -> None:
@@ -102,3 +102,21 @@ async def test_request_id_is_echoed_when_safe_and_generated_otherwise(client: ht
     assert len(generated.headers["x-request-id"]) == 32
     hostile = await client.get("/health", headers={"X-Request-ID": "a\tb" + "x" * 300})
     assert hostile.headers["x-request-id"] != "a\tb" + "x" * 300
+
+
+async def test_405_lists_every_method_of_the_path(api: Api) -> None:
+    for path, allowed in [
+        ("/api/v1/products", "GET, POST"),
+        ("/api/v1/products/1", "DELETE, GET, PATCH, PUT"),
+        ("/api/v1/users/me", "GET, PATCH"),
+    ]:
+        response = await api.client.request("OPTIONS", path)
+        assert_error(response, 405, "METHOD_NOT_ALLOWED")
+        assert response.headers["allow"] == allowed
+
+
+async def test_wrong_credentials_and_taken_emails_are_documented(api: Api) -> None:
+    schema = (await api.client.get("/openapi.json")).json()["paths"]
+    for path in ("/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/refresh"):
+        assert "401" in schema[path]["post"]["responses"]
+    assert "409" in schema["/api/v1/auth/register"]["post"]["responses"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
@@ -40,24 +40,37 @@ auth_router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 users_router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
-@auth_router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+# Errors a route answers beyond those its shape implies (storefront/openapi.py adds the envelope).
+WRONG_CREDENTIALS: dict[int | str, dict[str, Any]] = {401: {"description": "Wrong email or password"}}
+
+
+@auth_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses={409: {"description": "An account with this email exists"}},
+)
 async def register(body: RegisterRequest, auth: AuthServiceDep) -> object:
     return await auth.register(body)
 
 
-@auth_router.post("/login", response_model=TokenPair)
+@auth_router.post("/login", response_model=TokenPair, responses=WRONG_CREDENTIALS)
 async def login(body: LoginRequest, auth: AuthServiceDep, address: ClientAddress) -> TokenPair:
     return await auth.login(body.email, body.password, address)
 
 
-@auth_router.post("/token", response_model=TokenPair, summary="Login with the OAuth2 password form")
+@auth_router.post(
+    "/token", response_model=TokenPair, summary="Login with the OAuth2 password form", responses=WRONG_CREDENTIALS
+)
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep, address: ClientAddress
 ) -> TokenPair:
     return await auth.login(form.username, form.password, address)
 
 
-@auth_router.post("/refresh", response_model=TokenPair)
+@auth_router.post(
+    "/refresh", response_model=TokenPair, responses={401: {"description": "Invalid, expired or reused refresh token"}}
+)
 async def refresh(body: RefreshRequest, auth: AuthServiceDep) -> TokenPair:
     return await auth.refresh(body.refresh_token)
 
