@@ -11,10 +11,13 @@ Upper case is the canonical form everywhere: ``"de"`` is accepted and stored as 
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 
 def country_code(value: object) -> str:
@@ -47,23 +50,35 @@ def _is_control(char: str) -> bool:
     return ord(char) < 32 or ord(char) == 127
 
 
-def _no_control_characters(value: str) -> str:
-    # NUL breaks PostgreSQL text; line breaks and other controls break labels and CSVs.
-    if any(_is_control(char) for char in value):
-        raise ValueError("must not contain control characters (NUL, line breaks, tabs)")
-    return value
+@dataclass(frozen=True)
+class _NoControls:
+    """Refuse control characters except ``allowed``, with a readable message, and say so in
+    the JSON schema (a pattern), so that clients generated from it know the rule too."""
 
+    allowed: str
+    message: str
+    # What str.strip() removes at either end (StringConstraints strips before this runs).
+    _STRIPPED = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f ]*"
 
-def _only_layout_controls(value: str) -> str:
-    # Free text may have line breaks and tabs; NUL (which PostgreSQL refuses, so SQLite
-    # and PostgreSQL would disagree) and the other controls are never meant.
-    if any(_is_control(char) and char not in "\n\r\t" for char in value):
-        raise ValueError("must not contain control characters other than line breaks and tabs")
-    return value
+    def _check(self, value: str) -> str:
+        if any(_is_control(char) and char not in self.allowed for char in value):
+            raise ValueError(self.message)
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        refused = "".join(f"\\x{code:02x}" for code in (*range(32), 127) if chr(code) not in self.allowed)
+        json_schema["pattern"] = f"^{self._STRIPPED}[^{refused}]*{self._STRIPPED}$"
+        return json_schema
 
 
 # Single-line text (names, titles): use after the length rules, e.g.
 # Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE].
-ONE_LINE = AfterValidator(_no_control_characters)
-# Free text (descriptions, reasons, search queries): line breaks and tabs allowed.
-FREE_TEXT = AfterValidator(_only_layout_controls)
+# NUL breaks PostgreSQL text; line breaks and other controls break labels and CSVs.
+ONE_LINE = _NoControls("", "must not contain control characters (NUL, line breaks, tabs)")
+# Free text (descriptions, reasons, search queries): line breaks and tabs allowed; NUL (which
+# PostgreSQL refuses, so SQLite and PostgreSQL would disagree) and the other controls never.
+FREE_TEXT = _NoControls("\n\r\t", "must not contain control characters other than line breaks and tabs")

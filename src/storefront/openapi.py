@@ -40,12 +40,9 @@ ERROR_SCHEMAS: dict[str, Any] = {
             "message": {"type": "string"},
             "request_id": {"type": ["string", "null"], "description": "Also in the X-Request-ID header."},
             "details": {
-                "description": "VALIDATION_ERROR: the fields at fault; readiness: the checks; otherwise null.",
-                "anyOf": [
-                    {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
-                    {"type": "object"},
-                    {"type": "null"},
-                ],
+                "description": "VALIDATION_ERROR: the fields at fault (FieldError); readiness: its checks; "
+                "some errors: what they concern (e.g. the missing product ids); otherwise null.",
+                "anyOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}, {"type": "null"}],
             },
         },
         "additionalProperties": False,

@@ -22,7 +22,10 @@ router = APIRouter(prefix=f"{API_PREFIX}/orders", tags=["orders"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderRead,
-    responses={409: {"description": "OUT_OF_STOCK, or IDEMPOTENCY_IN_PROGRESS"}},
+    responses={
+        404: {"description": "A product of the order does not exist"},
+        409: {"description": "OUT_OF_STOCK, or IDEMPOTENCY_IN_PROGRESS"},
+    },
 )
 async def create_order(
     body: OrderCreate, user: CurrentUser, state: StateDep, idempotency_key: IdempotencyKeyHeader = None

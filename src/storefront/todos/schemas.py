@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from storefront.core.schemas import Strict
 from storefront.fields import FREE_TEXT, ONE_LINE
@@ -20,7 +20,7 @@ class TodoCreate(Strict):
     description: Description = ""
     priority: Priority = 3
     due_date: date | None = None
-    completed: bool = False
+    completed: StrictBool = False  # JSON true/false only, as the schema says (not "yes", not 1)
 
 
 class TodoUpdate(Strict):
@@ -28,7 +28,7 @@ class TodoUpdate(Strict):
     description: Description | None = None
     priority: Priority | None = None
     due_date: date | None = None
-    completed: bool | None = None
+    completed: StrictBool | None = None
 
 
 class TodoRead(BaseModel):
