@@ -19,7 +19,6 @@ here, so a worker respawned during the drain drains too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -76,19 +75,25 @@ class Lifecycle:
 async def until_set(event: asyncio.Event, items: AsyncIterator[T]) -> AsyncIterator[T]:
     """``items`` until they end or ``event`` is set, whichever comes first."""
     stop = asyncio.ensure_future(event.wait())
+    item: asyncio.Future[T] | None = None
     try:
         while not event.is_set():
             item = asyncio.ensure_future(anext(items))
             await asyncio.wait((item, stop), return_when=asyncio.FIRST_COMPLETED)
             if not item.done():
-                item.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await item
                 return
             try:
                 value = item.result()
             except StopAsyncIteration:
                 return
+            item = None
             yield value
     finally:
         stop.cancel()
+        # Closed early (the event, or the client went away): the pending read must not be
+        # left behind, to fail later with nobody to hear it.
+        if item is not None and not item.done():
+            item.cancel()
+            await asyncio.wait((item,))  # raises nothing of the item's; our own cancellation still does
+            if not item.cancelled():
+                item.exception()  # retrieved: it failed while being cancelled, and nobody needs it
