@@ -57,8 +57,9 @@ class _NoControls:
 
     allowed: str
     message: str
-    # What str.strip() removes at either end (StringConstraints strips before this runs).
-    _STRIPPED = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f ]*"
+    # The controls that StringConstraints(strip_whitespace=True) removes at either end before
+    # this runs (pydantic-core trims Unicode white space: not \\x1c-\\x1f, unlike str.strip()).
+    _STRIPPED = "[\\t\\n\\x0b\\x0c\\r ]*"
 
     def _check(self, value: str) -> str:
         if any(_is_control(char) and char not in self.allowed for char in value):
