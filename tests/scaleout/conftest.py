@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from typing import Any
 
 import httpx
@@ -17,17 +18,31 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, REDIS_URL, _admin_query
 from tests.scaleout.stack import (
+    INSTALL,
     PASSWORD,
-    REDIS_DB,
     Shop,
     Stack,
     ensure_binaries,
     find_binary,
+    redis_url,
     start_smtp,
+    wait_port,
     wait_ready,
 )
 
 CUSTOMERS = 12
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed scenario shows the last lines of every process of the stack."""
+    report = yield
+    shop = getattr(item, "funcargs", {}).get("shop")
+    if report.failed and isinstance(shop, Shop):
+        report.sections.append(("scale-out processes: the last lines of their logs", shop.stack.logs()))
+    return report
 
 
 async def _customers(client: httpx.AsyncClient, count: int) -> list[dict[str, str]]:
@@ -75,53 +90,62 @@ async def shop(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
     assert REDIS_URL is not None
     missing = ensure_binaries(("haproxy", "pgbouncer"))
     if missing:
-        message = f"the scale-out suite needs {', '.join(missing)}: apt-get install {' '.join(missing)}"
+        message = f"the scale-out suite needs {' and '.join(missing)}: {INSTALL}"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
     url = make_url(PG_URL)
     database = f"storefront_scaleout_{uuid.uuid4().hex[:10]}"
-    await _admin_query(PG_URL, f'CREATE DATABASE "{database}"')
-    smtp, smtp_port, controller = start_smtp()
-    stack = Stack(
-        root=tmp_path_factory.mktemp("scaleout"),
-        database=database,
-        pg_host=url.host or "127.0.0.1",
-        pg_port=url.port or 5432,
-        smtp=smtp,
-        smtp_port=smtp_port,
-    )
-    redis = Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}")
-    try:
-        await redis.flushdb()
-        stack.start_pgbouncer(str(find_binary("pgbouncer")))
-        # Migrations and the first admin go to PostgreSQL directly, as in production.
-        _run(stack, "db", "upgrade")
-        admin_email = f"boss-{uuid.uuid4().hex[:6]}@example.com"
-        _run(stack, "create-admin", "--email", admin_email, "--password", PASSWORD)
-        for _ in range(2):
-            stack.add_api()
-            stack.add_worker()
-        for process in (*stack.apis, *stack.workers):
-            process.start()
-        stack.start_haproxy(str(find_binary("haproxy")))
-        for index in range(2):
-            assert await wait_ready(stack.api_url(index), 90), stack.logs()
-        assert await wait_ready(stack.lb, 30), stack.logs()
-        await asyncio.sleep(1.5)  # HAProxy sees both up (rise 2 x 500 ms)
-        async with httpx.AsyncClient(base_url=stack.lb, timeout=30) as client:
-            login = await client.post("/api/v1/auth/login", json={"email": admin_email, "password": PASSWORD})
-            assert login.status_code == 200, login.text
-            admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            products = await _catalog(client, admin)
-            customers = await _customers(client, CUSTOMERS)
-        yield Shop(stack, admin, products, customers)
-    except BaseException:
-        print(stack.logs())
-        raise
-    finally:
-        stack.stop_all()
-        controller.stop()
-        await redis.flushdb()
-        await redis.aclose()
-        await _admin_query(PG_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    async with contextlib.AsyncExitStack() as cleanup:  # undone in reverse, whatever happens
+        await _admin_query(PG_URL, f'CREATE DATABASE "{database}"')
+        cleanup.push_async_callback(_admin_query, PG_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        smtp, smtp_port, controller = start_smtp()
+        cleanup.callback(controller.stop)
+        stack = Stack(
+            root=tmp_path_factory.mktemp("scaleout"),
+            database=database,
+            pg_host=url.host or "127.0.0.1",
+            pg_port=url.port or 5432,
+            redis_url=redis_url(REDIS_URL),
+            smtp=smtp,
+            smtp_port=smtp_port,
+        )
+        redis = Redis.from_url(stack.redis_url)
+        cleanup.push_async_callback(redis.aclose)
+        cleanup.push_async_callback(redis.flushdb)
+        cleanup.callback(stack.stop_all)  # every child process, first
+        try:
+            await redis.flushdb()
+            shop = await _start(stack)
+        except BaseException:
+            print(stack.logs())
+            raise
+        yield shop
+
+
+async def _start(stack: Stack) -> Shop:
+    """PgBouncer, the schema and the first admin, two APIs and two workers, HAProxy; then a
+    catalog and customers through the balancer."""
+    stack.start_pgbouncer(str(find_binary("pgbouncer")))
+    assert await wait_port(stack.infra[-1], stack.pgbouncer_port), "PgBouncer did not start"
+    # Migrations and the first admin go to PostgreSQL directly, as in production.
+    _run(stack, "db", "upgrade")
+    admin_email = f"boss-{uuid.uuid4().hex[:6]}@example.com"
+    _run(stack, "create-admin", "--email", admin_email, "--password", PASSWORD)
+    for _ in range(2):
+        stack.add_api()
+        stack.add_worker()
+    for process in (*stack.apis, *stack.workers):
+        process.start()
+    stack.start_haproxy(str(find_binary("haproxy")))
+    assert await wait_port(stack.infra[-1], stack.lb_port), "HAProxy did not start"
+    for index in range(2):
+        assert await wait_ready(stack.api_url(index), 90), f"api{index + 1} did not become ready"
+        assert await stack.wait_backend(index, "UP"), f"HAProxy does not see api{index + 1} up"
+    async with httpx.AsyncClient(base_url=stack.lb, timeout=30) as client:
+        login = await client.post("/api/v1/auth/login", json={"email": admin_email, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        products = await _catalog(client, admin)
+        customers = await _customers(client, CUSTOMERS)
+    return Shop(stack, admin, products, customers)
