@@ -4,8 +4,12 @@
 # Base images cannot be pulled on the development machine, so it is linted there
 # (.ci/check-deploy) but not built; every command it runs is exercised by the tests.
 
-ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
-ARG NODE_IMAGE=node:20.18.1-bookworm-slim
+# Pinned tags (a digest as well, once your registry is reachable: image@sha256:...).
+# Python 3.11: the version pyproject.toml and mypy target.
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+# Node only builds the console (never in the final image): the version that builds it
+# in the tests; Vite 8 needs 20.19 or later (admin/package.json "engines").
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 # The uv of ./dev (UV_VERSION), from its official image.
 ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
 
@@ -15,11 +19,14 @@ FROM ${UV_IMAGE} AS uv
 FROM ${NODE_IMAGE} AS console
 WORKDIR /build/admin
 COPY admin/package.json admin/package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY admin/ ./
 RUN npm run build
 
-# The locked Python environment, compiled to bytecode (the final root filesystem is read-only).
+# The locked Python environment, compiled to bytecode: the final root filesystem is
+# read-only, so Python could not write .pyc files at run time and would compile every
+# module at every start. Built on the final stage's base image, so the venv's python
+# link (/usr/local/bin/python3.11) is valid there.
 FROM ${PYTHON_IMAGE} AS build
 COPY --from=uv /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 \
@@ -27,11 +34,17 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
-# Dependencies first: this layer is reused until uv.lock changes.
+# Dependencies first: this layer is reused until uv.lock changes. --frozen: exactly
+# uv.lock, never re-resolved; --no-dev: no test tools in the image.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-install-project
 COPY src/ src/
-RUN uv sync --frozen --no-dev
+# The project itself stays an editable install of /app/src: the admin console is looked
+# up beside the sources (admin_console.py: <src>/../admin/dist). uv compiles only
+# site-packages, so the sources are compiled here (hash-checked .pyc: valid whatever
+# the files' timestamps become).
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev \
+    && .venv/bin/python -m compileall -q --invalidation-mode checked-hash src
 
 # The final stage: the interpreter, the environment and the console; no uv, no compilers.
 FROM ${PYTHON_IMAGE}
