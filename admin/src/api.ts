@@ -73,6 +73,8 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** Send no bearer token (sign-in, refresh). */
   anonymous?: boolean;
+  /** Extra headers (If-Match, Accept for the event stream). */
+  headers?: Record<string, string>;
 }
 
 export function url(path: string, query?: Query): string {
@@ -214,8 +216,14 @@ export class Client {
     return this.json<T>("GET", path, { ...(query ? { query } : {}), ...(signal ? { signal } : {}) });
   }
 
+  /** A JSON body with the response's ETag (products: the If-Match of the next write). */
+  async tagged<T>(method: string, path: string, options: RequestOptions = {}): Promise<{ body: T; etag: string | null }> {
+    const response = await this.send(method, path, options);
+    return { body: (await response.json()) as T, etag: response.headers.get("ETag") };
+  }
+
   private fetchOnce(method: string, path: string, options: RequestOptions): Promise<Response> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
     if (!options.anonymous && this.accessToken !== null) headers.Authorization = `Bearer ${this.accessToken}`;
     const init: RequestInit = { method, headers, credentials: "omit", cache: "no-store" };
     if (options.body !== undefined) {

@@ -67,7 +67,8 @@ export function App() {
 }
 
 function Layout({ location }: { location: Location }) {
-  const route = match(location.path);
+  const found = match(location.path);
+  const route = found?.route;
   const main = useRef<HTMLElement>(null);
   const firstPath = useRef(location.path);
 
@@ -85,9 +86,9 @@ function Layout({ location }: { location: Location }) {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <Header current={route?.path ?? null} />
+      <Header current={route ? (route.section ?? route.path) : null} />
       <main id="main" ref={main} tabIndex={-1}>
-        {route ? route.render(location) : <NotFound />}
+        {found ? found.route.render(location, found.params) : <NotFound />}
       </main>
     </div>
   );

@@ -20,3 +20,14 @@ export function isoDay(daysAgo = 0): string {
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
 }
+
+const STATUS_LABELS: Record<string, string> = {
+  pending_payment: "Awaiting payment",
+  placed: "Placed",
+  shipped: "Shipped",
+  delivered: "Delivered",
+  cancelled: "Cancelled",
+  refunded: "Refunded",
+};
+
+export const formatStatus = (status: string): string => STATUS_LABELS[status] ?? status;

@@ -1,23 +1,56 @@
 // The console's pages. A later page is one entry here (and one file in pages/).
+// A path may hold parameters (`/orders/:id`); the first matching entry wins.
 import type { ComponentChild } from "preact";
 import type { Location } from "./router";
 import { Dashboard } from "./pages/Dashboard";
+import { ProductForm } from "./pages/ProductForm";
 import { Products } from "./pages/Products";
+
+export type Params = Record<string, string>;
 
 export interface Route {
   path: string;
   title: string;
   /** Shown in the main navigation. */
   nav: boolean;
-  render: (location: Location) => ComponentChild;
+  /** The navigation entry marked current on this page (a detail page marks its list). */
+  section?: string;
+  render: (location: Location, params: Params) => ComponentChild;
 }
 
 export const ROUTES: Route[] = [
   { path: "/", title: "Dashboard", nav: true, render: (location) => <Dashboard location={location} /> },
   { path: "/products", title: "Products", nav: true, render: (location) => <Products location={location} /> },
+  { path: "/products/new", title: "New product", nav: false, section: "/products", render: () => <ProductForm id={null} /> },
+  {
+    path: "/products/:id",
+    title: "Edit product",
+    nav: false,
+    section: "/products",
+    render: (_, params) => <ProductForm key={params.id} id={Number(params.id)} />,
+  },
 ];
 
-export function match(path: string): Route | undefined {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
-  return ROUTES.find((route) => route.path === trimmed);
+export interface Match {
+  route: Route;
+  params: Params;
+}
+
+export function match(path: string): Match | undefined {
+  const parts = (path.length > 1 ? path.replace(/\/+$/, "") : path).split("/");
+  for (const route of ROUTES) {
+    const pattern = route.path.split("/");
+    if (pattern.length !== parts.length) continue;
+    const params: Params = {};
+    const fits = pattern.every((piece, index) => {
+      const part = parts[index] ?? "";
+      if (!piece.startsWith(":")) return piece === part;
+      // Ids only: anything else is a page that does not exist.
+      if (!/^[1-9]\d{0,17}$/.test(part)) return false;
+      params[piece.slice(1)] = part;
+      return true;
+    });
+    if (fits) return { route, params };
+  }
+  return undefined;
 }

@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { ErrorNotice } from "../components/Notice";
 import { formatCount, formatMoney, formatMoment } from "../format";
-import { type Location, href, navigate } from "../router";
+import { takeFlash } from "../flash";
+import { type Location, href, navigate, onLinkClick } from "../router";
 import type { Category, Product, ProductSort } from "../types";
 
 const SORTS: [ProductSort, string][] = [
@@ -20,7 +21,7 @@ const PAGE_SIZE = 25;
 let categoriesCache: Promise<Category[]> | null = null;
 
 /** Every category (a shop has few), one page of 100 after another, fetched once. */
-function loadCategories(): Promise<Category[]> {
+export function loadCategories(): Promise<Category[]> {
   categoriesCache ??= (async () => {
     const all: Category[] = [];
     let cursor: string | null = null;
@@ -49,6 +50,7 @@ export function Products({ location }: { location: Location }) {
   const [page, setPage] = useState<Page<Product> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [search, setSearch] = useState(q);
+  const [flash] = useState(takeFlash);
   // Cursors of the pages before this one, so "Previous" can go back.
   const trail = useRef<(string | null)[]>([]);
 
@@ -78,7 +80,15 @@ export function Products({ location }: { location: Location }) {
     <>
       <div class="page-head">
         <h1>Products</h1>
+        <a class="button" href={href("/products/new")} onClick={onLinkClick}>
+          New product
+        </a>
       </div>
+      {flash && (
+        <div class="notice ok" role="status">
+          <p>{flash}</p>
+        </div>
+      )}
       <form
         class="filters"
         role="search"
@@ -171,7 +181,9 @@ export function Products({ location }: { location: Location }) {
                   {page.items.map((product) => (
                     <tr key={product.id} data-product-id={product.id}>
                       <th scope="row">
-                        {product.title}
+                        <a href={href(`/products/${product.id}`)} onClick={onLinkClick}>
+                          {product.title}
+                        </a>
                         <span class="muted slug">{product.slug}</span>
                       </th>
                       <td>{product.category.name}</td>
