@@ -1,4 +1,4 @@
-"""`./dev bench [catalog|servers|reports|ai|console] [options]`: the benchmarks (see docs/performance.md)."""
+"""`./dev bench [catalog|servers|reports|ai|console|soak] [options]`: the benchmarks (see docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from pathlib import Path
 from bench.asgi_servers import PROJECT_ROOT, BenchError
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per suite
+    if "soak" in argv:  # its own options (--minutes, --rate, its own --help); see bench/soak.py
+        from bench import soak
+
+        return soak.run([arg for arg in argv if arg != "soak"])
     parser = argparse.ArgumentParser(prog="./dev bench", description=__doc__)
-    suites = ["catalog", "servers", "reports", "ai", "console"]
+    suites = ["catalog", "servers", "reports", "ai", "console", "soak"]
     parser.add_argument("suite", nargs="?", default="catalog", choices=suites)
     parser.add_argument("--products", type=int, default=100_000, help="PostgreSQL catalog size (default 100,000)")
     parser.add_argument("--orders", type=int, default=1_000_000, help="reports: orders (and products) to seed")
