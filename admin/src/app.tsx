@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { type User, client } from "./api";
 import { AdminsOnly } from "./pages/AdminsOnly";
+import { LiveNotifications } from "./components/Live";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import { type Location, href, navigate, onLinkClick, useLocation } from "./router";
@@ -119,6 +120,7 @@ function Header({ current }: { current: string | null }) {
           </nav>
           {session && (
             <div class="account">
+              <LiveNotifications />
               <span class="who" title={session.user.email}>
                 {session.user.email}
               </span>

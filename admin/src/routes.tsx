@@ -3,6 +3,8 @@
 import type { ComponentChild } from "preact";
 import type { Location } from "./router";
 import { Dashboard } from "./pages/Dashboard";
+import { OrderDetail } from "./pages/OrderDetail";
+import { Orders } from "./pages/Orders";
 import { ProductForm } from "./pages/ProductForm";
 import { Products } from "./pages/Products";
 
@@ -28,6 +30,14 @@ export const ROUTES: Route[] = [
     nav: false,
     section: "/products",
     render: (_, params) => <ProductForm key={params.id} id={Number(params.id)} />,
+  },
+  { path: "/orders", title: "Orders", nav: true, render: (location) => <Orders location={location} /> },
+  {
+    path: "/orders/:id",
+    title: "Order",
+    nav: false,
+    section: "/orders",
+    render: (_, params) => <OrderDetail key={params.id} id={Number(params.id)} />,
   },
 ];
 
