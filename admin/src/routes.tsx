@@ -2,11 +2,14 @@
 // A path may hold parameters (`/orders/:id`); the first matching entry wins.
 import type { ComponentChild } from "preact";
 import type { Location } from "./router";
+import { AiStatusPage } from "./pages/AiStatus";
 import { Dashboard } from "./pages/Dashboard";
+import { Jobs } from "./pages/Jobs";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { ProductForm } from "./pages/ProductForm";
 import { Products } from "./pages/Products";
+import { Users } from "./pages/Users";
 
 export type Params = Record<string, string>;
 
@@ -39,6 +42,9 @@ export const ROUTES: Route[] = [
     section: "/orders",
     render: (_, params) => <OrderDetail key={params.id} id={Number(params.id)} />,
   },
+  { path: "/users", title: "Users", nav: true, render: (location) => <Users location={location} /> },
+  { path: "/jobs", title: "Jobs", nav: true, render: () => <Jobs /> },
+  { path: "/ai", title: "AI status", nav: true, render: () => <AiStatusPage /> },
 ];
 
 export interface Match {

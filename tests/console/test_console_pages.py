@@ -1,6 +1,7 @@
 """The console's working pages in real headless Chromium: products created and edited
 (field errors, If-Match conflicts, AI content, archive), orders arriving live and moved
-through their lifecycle."""
+through their lifecycle, dead jobs replayed, AI status, users' roles and deactivation;
+each page checked by axe-core, at 375 px and from the keyboard."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from playwright.async_api import Page, expect
+from sqlalchemy import update
 
+from storefront.core.jobs import Job
 from tests.console.conftest import Console
+from tests.console.test_console import NARROW, _no_horizontal_scroll
 from tests.helpers import bearer
 
 LIVE_WAIT_MS = 15_000  # an order reaches the list through the stream or the 4 s poll
+
+
+async def _open(console: Console, page: Page, path: str, heading: str | re.Pattern[str]) -> None:
+    await page.goto(console.url(f"/admin{path}"))
+    await expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
 
 
 async def _signed_in(console: Console, page: Page) -> str:
@@ -144,3 +153,91 @@ async def test_an_order_appears_live_and_moves_through_its_lifecycle(console: Co
     await expect(page.locator("#order-status")).to_have_text("Delivered")
     await expect(page.get_by_text("No further step")).to_be_visible()
     assert (await api.client.get(f"/api/v1/orders/{order['id']}", headers=headers)).json()["status"] == "delivered"
+
+
+async def test_replay_a_dead_job_and_read_the_ai_status(console: Console) -> None:
+    state = console.api.state
+    async with state.db.session_scope() as session:
+        job = state.jobs.queue.enqueue(session, "no.such.job", {"x": 1}, max_attempts=2)
+    # The first attempt failed at once; let the second run now, and fail: the job is dead.
+    async with state.db.session_scope() as session:
+        await session.execute(update(Job).where(Job.id == job.id).values(available_at=datetime.now(UTC)))
+    await state.jobs.runner.run(job.id)
+
+    page = await console.page()
+    await _signed_in(console, page)
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    await expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
+    card = page.locator(f'[data-job-id="{job.id}"]')
+    await expect(card).to_contain_text("no.such.job")
+    await expect(card).to_contain_text("no handler")
+    await expect(card).to_contain_text("2 of 2 attempts")
+    assert await console.axe(page) == []
+    await console.screenshot(page, "jobs")
+
+    await card.get_by_role("button", name=f"Replay job {job.id} (no.such.job)").click()
+    await expect(page.get_by_role("status").filter(has_text=f"Job #{job.id} (no.such.job) replayed")).to_be_visible()
+    # Replayed at once and failed its new first attempt: pending again, no longer dead.
+    await expect(card).to_have_count(0)
+
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="AI status").click()
+    await expect(page.get_by_role("heading", name="AI status", level=1)).to_be_visible()
+    await expect(page.locator('tr[data-provider="local"]')).to_contain_text("offline generator")
+    assert await console.axe(page) == []
+    await console.screenshot(page, "ai-status")
+
+
+async def test_change_a_users_role_and_deactivate_them(console: Console) -> None:
+    api = console.api
+    customer = await api.register()
+    headers = bearer((await api.login(customer["email"]))["access_token"])
+    page = await console.page()
+    me = await _signed_in(console, page)
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    await expect(page.get_by_role("heading", name="Users", level=1)).to_be_visible()
+    # Your own row offers no way to lock yourself out.
+    await expect(page.locator(f"tr:has-text('{me}') select")).to_be_disabled()
+
+    await page.get_by_label(f"Role of {customer['email']}").select_option("admin")
+    await expect(page.get_by_role("status").filter(has_text="now an administrator")).to_be_visible()
+    assert (await api.client.get("/api/v1/users/me", headers=headers)).json()["role"] == "admin"
+
+    await page.get_by_role("button", name=f"Deactivate {customer['email']}").click()
+    await expect(page.get_by_role("status").filter(has_text="deactivated")).to_be_visible()
+    await expect(page.locator(f'tr[data-user-id="{customer["id"]}"] [data-active]')).to_have_text("Deactivated")
+    assert (await api.client.get("/api/v1/users/me", headers=headers)).status_code == 401
+    assert await console.axe(page) == []
+    await console.screenshot(page, "users")
+
+
+async def test_new_pages_fit_375_px_and_pass_axe(console: Console) -> None:
+    api = console.api
+    category = await api.category("Contention narrow")
+    mug = await api.product(category["slug"], "Contended narrow mug", price="4.00", stock=50)
+    order = (await api.order(await api.customer(), (mug["id"], 1))).json()
+    page = await console.page(NARROW)
+    await _signed_in(console, page)
+    pages: list[tuple[str, str | re.Pattern[str]]] = [
+        ("/products/new", "New product"),
+        (f"/products/{mug['id']}", re.compile("^Edit")),
+        ("/orders", "Orders"),
+        (f"/orders/{order['id']}", f"Order #{order['id']}"),
+        ("/users", "Users"),
+        ("/jobs", "Jobs"),
+        ("/ai", "AI status"),
+    ]
+    for path, heading in pages:
+        await _open(console, page, path, heading)
+        await expect(page.locator("main [role=status]:has-text('Loading')")).to_have_count(0)
+        await _no_horizontal_scroll(page)
+        assert await console.axe(page) == [], path
+
+    # The notifications panel opens and closes from the keyboard, and fits too.
+    bell = page.get_by_role("button", name=re.compile("^Notifications"))
+    await bell.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("region", name="Notifications")).to_be_focused()
+    await _no_horizontal_scroll(page)
+    assert await console.axe(page) == []
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_role("region", name="Notifications")).to_have_count(0)
