@@ -1,6 +1,6 @@
 """The console's working pages in real headless Chromium: products created and edited
 (field errors, If-Match conflicts, AI content, archive), orders arriving live and moved
-through their lifecycle, dead jobs replayed, AI status, users' roles and deactivation;
+through their lifecycle and refunded, dead jobs replayed, AI status, users' roles and deactivation;
 each page checked by axe-core, at 375 px and from the keyboard."""
 
 from __future__ import annotations
@@ -153,6 +153,17 @@ async def test_an_order_appears_live_and_moves_through_its_lifecycle(console: Co
     await expect(page.locator("#order-status")).to_have_text("Delivered")
     await expect(page.get_by_text("No further step")).to_be_visible()
     assert (await api.client.get(f"/api/v1/orders/{order['id']}", headers=headers)).json()["status"] == "delivered"
+
+    # A partial refund, then one for more than is left: the API's 409 is shown.
+    await page.get_by_label("Amount").fill("5.00")
+    await page.get_by_label("Reason").fill("Dented in transit")
+    await page.get_by_role("button", name="Refund", exact=True).click()
+    await expect(page.get_by_role("status").filter(has_text="Refunded 5.00")).to_be_visible()
+    await expect(page.locator("#order-refunded")).to_have_text("5.00")
+    await page.get_by_label("Amount").fill("100.00")
+    await page.get_by_role("button", name="Refund", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("The refund was refused")
+    assert (await api.client.get(f"/api/v1/orders/{order['id']}", headers=headers)).json()["refunded_total"] == "5.00"
 
 
 async def test_replay_a_dead_job_and_read_the_ai_status(console: Console) -> None:

@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { client } from "../api";
 import { ErrorNotice } from "../components/Notice";
+import { RefundForm } from "../components/RefundForm";
 import { formatMoment, formatMoney, formatStatus } from "../format";
 import { onNotification } from "../live";
 import { href, onLinkClick } from "../router";
@@ -35,6 +36,10 @@ function moves(order: Order): Move[] {
       return [];
   }
 }
+
+// Money was taken (or the order was settled on account) and not all of it given back.
+const refundable = (order: Order): boolean =>
+  ["placed", "shipped", "delivered"].includes(order.status) && Number(order.refunded_total) < Number(order.total);
 
 const subtotalOf = (order: Order): number => order.items.reduce((sum, line) => sum + Number(line.line_total), 0);
 
@@ -184,11 +189,21 @@ export function OrderDetail({ id }: { id: number }) {
               <Total label="Shipping" value={order.shipping_total} />
               <Total label="Tax" value={order.tax_total} />
               <Total label="Total" value={order.total} id="order-total" />
-              {Number(order.refunded_total) > 0 && <Total label="Refunded" value={order.refunded_total} />}
+              {Number(order.refunded_total) > 0 && <Total label="Refunded" value={order.refunded_total} id="order-refunded" />}
             </tfoot>
           </table>
         </div>
       </section>
+      {refundable(order) && (
+        <RefundForm
+          order={order}
+          onRefunded={(text) => {
+            setRefused(null);
+            setDone(text);
+            void load();
+          }}
+        />
+      )}
     </>
   );
 }
