@@ -54,6 +54,7 @@ async def test_create_a_product_with_ai_content_then_conflict_and_archive(consol
     await expect(page.locator("#product-price-error")).to_contain_text("decimal")
     await expect(price).to_be_focused()
     assert await console.axe(page) == []
+    await page.evaluate("window.scrollTo(0, 0)")
     await console.screenshot(page, "product-new")
 
     await price.fill("12.50")
@@ -71,6 +72,7 @@ async def test_create_a_product_with_ai_content_then_conflict_and_archive(consol
     assert stored["description"] == description
     assert stored["seo_keywords"]
     assert await console.axe(page) == []
+    await page.evaluate("window.scrollTo(0, 0)")
     await console.screenshot(page, "product-edit")
 
     # Someone else saves meanwhile: the console's If-Match is stale, nothing is overwritten.

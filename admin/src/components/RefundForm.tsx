@@ -53,9 +53,6 @@ export function RefundForm({ order, onRefunded }: { order: Order; onRefunded: (m
             value={amount}
             onInput={(event) => setAmount(event.currentTarget.value)}
           />
-          <p id="refund-amount-hint" class="hint">
-            Empty: all that is left ({formatMoney(left)}).
-          </p>
           <FieldError id="refund-amount" error={errors.amount} />
         </div>
         <div class="field grow">
@@ -76,6 +73,9 @@ export function RefundForm({ order, onRefunded }: { order: Order; onRefunded: (m
           Refund
         </button>
       </form>
+      <p id="refund-amount-hint" class="hint refund">
+        Amount: empty refunds all that is left ({formatMoney(left)}).
+      </p>
     </section>
   );
 }

@@ -215,8 +215,15 @@ export function ProductForm({ id }: { id: number | null }) {
           </button>
         </div>
       )}
-      {problem !== null && (
-        <ErrorNotice error={problem} action={Object.keys(errors).length ? "Not saved" : "Something went wrong"} />
+      {problem !== null && Object.keys(errors).length > 0 ? (
+        <div class="notice error" role="alert">
+          <p>
+            Not saved: {Object.keys(errors).length === 1 ? "one field needs" : `${Object.keys(errors).length} fields need`} fixing, marked
+            below.
+          </p>
+        </div>
+      ) : (
+        problem !== null && <ErrorNotice error={problem} action="Not saved" />
       )}
       {unplaced.map(([field, text]) => (
         <p key={field} class="field-error">
