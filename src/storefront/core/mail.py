@@ -17,6 +17,13 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
+def certainly_not_sent(exc: BaseException) -> bool:
+    """Whether a failed send certainly left no copy with the server: it could not be
+    reached, or it answered with an error. A connection lost or timed out during the
+    exchange may have delivered the message: that one is not certain."""
+    return isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPResponseException)
+
+
 class SmtpMailer:
     """``smtp://user:pass@host:port`` (STARTTLS when offered) or ``smtps://`` (implicit TLS)."""
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storefront.catalog.repository import CatalogRepository
 from storefront.core.events import EventBus
 from storefront.core.jobs import Handler, JobContext, RetryLater
-from storefront.core.mail import Mailer
+from storefront.core.mail import Mailer, certainly_not_sent
 from storefront.identity.repository import UserRepository
 from storefront.notifications.service import NotificationService
 from storefront.orders.emails import order_confirmation
@@ -61,11 +61,14 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
             raise RetryLater("another attempt claimed this email first") from exc
         try:
             await mailer.send(message)
-        except asyncio.CancelledError:
-            # Cut short by a worker's shutdown: the job goes back to the queue at once, so
-            # give the claim back too, or the next attempt would wait out the claim's lease.
-            async with ctx.db.session_scope() as session:
-                await OrderRepository(session).release_email_claim(key, now)
+        except (asyncio.CancelledError, Exception) as exc:
+            # Cut short by a worker's shutdown (the job goes back to the queue at once), or the
+            # server was down or said no: give the claim back, or the next attempts would wait
+            # out the claim's lease as RetryLater and spend the job's attempts doing nothing
+            # (an SMTP outage of a few seconds used 5 of 8). An uncertain failure keeps it.
+            if isinstance(exc, asyncio.CancelledError) or certainly_not_sent(exc):
+                async with ctx.db.session_scope() as session:
+                    await OrderRepository(session).release_email_claim(key, now)
             raise
         async with ctx.db.session_scope() as session:
             await OrderRepository(session).mark_email_sent(key, datetime.now(UTC))

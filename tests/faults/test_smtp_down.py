@@ -1,0 +1,81 @@
+"""The SMTP server down, for real (aiosmtpd on loopback, stopped: connections refused, then
+started again): the confirmation email is retried with growing, bounded delays and
+delivered exactly once when the server answers, and the job ends done, not dead."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from storefront.core.jobs import Job, backoff
+from storefront.orders.service import CONFIRMATION_EMAIL
+from tests.conftest import make_settings
+from tests.faults.services import SmtpServer, private_database, running, wait_until
+
+RETRY_BASE = 0.2  # JOB_RETRY_BASE_SECONDS for the test; 2 s by default
+
+
+async def test_mail_is_retried_with_backoff_and_sent_once_when_smtp_returns(tmp_path: Path) -> None:
+    smtp = SmtpServer()  # its port, with nothing listening yet: refused
+    async with private_database(tmp_path) as url:
+        settings = make_settings(
+            tmp_path,
+            database_url=url,
+            redis_url=None,  # the API process runs its jobs and sweeps for retries
+            jobs_inline=False,
+            smtp_url=smtp.url,
+            job_retry_base_seconds=RETRY_BASE,
+            job_sweep_interval_seconds=0.05,
+        )
+        engine = create_async_engine(url)
+        try:
+            async with running(settings) as api:
+                category = await api.category()
+                product = await api.product(category["slug"], stock=10)
+                buyer = await api.customer()
+                placed = time.monotonic()
+                order = (await api.order(buyer, (product["id"], 1))).json()
+
+                async def email_job() -> Job:
+                    async with engine.connect() as connection:
+                        row = (await connection.execute(select(Job).where(Job.name == CONFIRMATION_EMAIL))).one()
+                    return Job(**row._asdict())
+
+                # When each attempt began (its claim): attempts 1 to 4 fail while the server is down.
+                seen: dict[int, float] = {}
+
+                async def failed(count: int) -> bool:
+                    job = await email_job()
+                    seen.setdefault(job.attempts, time.monotonic())
+                    return job.attempts >= count and job.status == "pending"
+
+                await wait_until(lambda: failed(4), 10, step=0.01)
+                assert smtp.mailbox.received == []
+                smtp.start()
+                try:
+                    delivered = await wait_until(lambda: bool(smtp.mailbox.received), 10, step=0.02)
+                    await asyncio.sleep(0.5)  # a second copy would show by now
+                    assert smtp.mailbox.count(f"order-{order['id']}-confirmation@") == 1
+                    assert len(smtp.mailbox.received) == 1
+                finally:
+                    smtp.stop()
+                job = await email_job()
+        finally:
+            await engine.dispose()
+
+    # Done on the 5th attempt, well within its 8: not dead, no error left.
+    assert (job.status, job.attempts, job.max_attempts, job.last_error) == ("done", 5, 8, None)
+    # The delays grew: base x 2^(n-1), within the jitter (±20%) plus the sweep's latency.
+    gaps = [seen[n + 1] - seen[n] for n in (1, 2, 3)]
+    for attempt, gap in enumerate(gaps, start=1):
+        expected = RETRY_BASE * 2 ** (attempt - 1)
+        assert expected * 0.8 - 0.02 <= gap <= expected * 1.2 + 0.3, (attempt, gaps)
+    assert gaps == sorted(gaps)
+    total = delivered + seen[4] - placed
+    print(f"attempt gaps {[round(gap, 2) for gap in gaps]} s; delivered {total:.2f} s after the order")
+    # Bounded: never more than 10 minutes (+20%) between attempts, whatever the attempt.
+    assert max(backoff(attempt, 2.0) for attempt in range(1, 40)) <= 600 * 1.2
