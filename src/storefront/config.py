@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./storefront-data")
     database_url: str | None = None
     redis_url: str | None = None
+    # Redis answers in about a millisecond; one that has not within this is treated as down
+    # (cache, login throttle, job hand-out), so a hung Redis costs a request this at most.
+    redis_timeout_seconds: float = Field(0.5, gt=0, le=30)
+    # After a Redis failure a process uses its fallback (no cache, local login counts, jobs
+    # left to the sweep) for this long before it tries Redis again (core/fallback.py).
+    redis_retry_seconds: float = Field(5.0, gt=0, le=300)
 
     # Identity
     jwt_secret: SecretStr | None = None

@@ -55,7 +55,9 @@ def _jobs(
     settings: Settings, db: Database, mailer: Mailer, events: EventBus, ai: ContentChain, cache: Cache
 ) -> JobSystem:
     broker = build_broker(settings)
-    dispatcher = TaskiqDispatcher(broker)
+    dispatcher = TaskiqDispatcher(
+        broker, timeout=settings.redis_timeout_seconds, retry_seconds=settings.redis_retry_seconds
+    )
     queue = JobQueue(dispatcher)
 
     def order_services(session: AsyncSession) -> OrderService:
@@ -104,7 +106,11 @@ async def build_runtime(
             settings=settings,
             db=db,
             redis=redis,
-            limiter=RateLimiter(settings.redis_url),
+            limiter=RateLimiter(
+                settings.redis_url,
+                timeout=settings.redis_timeout_seconds,
+                retry_seconds=settings.redis_retry_seconds,
+            ),
             hasher=PasswordHasher(settings),
             tokens=TokenCodec(secret, settings),
             cursors=CursorCodec(secret),

@@ -29,6 +29,11 @@ async def run_worker(settings: Settings, metrics: Metrics) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    await serve_jobs(settings, metrics, stop)
+
+
+async def serve_jobs(settings: Settings, metrics: Metrics, stop: asyncio.Event) -> None:
+    """The worker until ``stop`` is set (tests run it in their own process this way)."""
     async with build_runtime(settings, metrics) as state:
         jobs = state.jobs
         tasks = [asyncio.create_task(jobs.sweeper.run_forever(), name="sweeper")]

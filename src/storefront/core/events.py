@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 PREFIX = "storefront:events:"
 
@@ -71,5 +72,7 @@ class RedisEventBus:
         try:
             yield messages()
         finally:
-            await pubsub.unsubscribe()
+            # With Redis gone, unsubscribing fails too: the connection is closed regardless.
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.unsubscribe()
             await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -66,6 +66,10 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class BrokerUnavailable(Exception):
+    """The broker (Redis) cannot take a job now; its row stays pending for the sweep."""
+
+
 class Dispatcher(Protocol):
     async def dispatch(self, job_id: int) -> None: ...
 
@@ -94,7 +98,10 @@ class JobQueue:
         session.add(job)
 
         async def hand_out() -> None:
-            await self.dispatcher.dispatch(job.id)
+            try:
+                await self.dispatcher.dispatch(job.id)
+            except BrokerUnavailable:
+                log.info("job_handout_deferred", job_id=job.id, job=job.name)
 
         # If this fails (broker down), the sweeper still finds the pending row.
         after_commit(session, hand_out)
@@ -296,8 +303,13 @@ class Sweeper:
         await self._enqueue_periodic()
         await self.measure_depth()
         ids = await self.runner.due()
-        for job_id in ids:
-            await self.dispatcher.dispatch(job_id)
+        for handed, job_id in enumerate(ids):
+            try:
+                await self.dispatcher.dispatch(job_id)
+            except BrokerUnavailable as exc:
+                # Redis is down: the rows wait; the next sweep tries again.
+                log.warning("sweep_deferred", due=len(ids) - handed, error=str(exc))
+                return handed
         return len(ids)
 
     async def run_forever(self) -> None:

@@ -2,16 +2,71 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
-from taskiq import AsyncBroker, InMemoryBroker
+import structlog
+from redis.exceptions import ResponseError
+from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
+from taskiq.exceptions import SendTaskError
 from taskiq_redis import RedisStreamBroker
 
 from storefront.config import Settings
-from storefront.core.jobs import JobRunner
+from storefront.core.fallback import REDIS_FAILURES, Breaker
+from storefront.core.jobs import BrokerUnavailable, JobRunner
+
+log = structlog.get_logger("storefront.jobs")
+# taskiq wraps the broker's errors (redis-py's) in its own.
+_SEND_FAILURES: tuple[type[Exception], ...] = (SendTaskError, *REDIS_FAILURES)
 
 TASK_NAME = "storefront.run_job"
 QUEUE = "storefront:jobs"
+
+
+class StreamBroker(RedisStreamBroker):
+    """taskiq-redis's stream broker, made to outlive a Redis outage in a worker.
+
+    Its ``listen`` raises on the first error, and taskiq's receiver then calls it again at
+    once: a worker whose Redis is down spun a core and wrote a warning per loop. And a
+    Redis that comes back empty (restarted without persistence) has no consumer group,
+    so every read failed with NOGROUP for good and no job ran again. Here the worker
+    waits (0.5 s doubling to 5 s), declares the group again, and goes on; the jobs handed
+    out meanwhile are still rows, and the sweep hands them out again.
+    """
+
+    def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
+        ack = super()._ack_generator(id, queue_name)
+
+        async def acknowledge() -> None:
+            # Redis went away after the job ran: the job's row says done, so a redelivery
+            # (of a message that Redis may not even keep) claims nothing. Not worth a traceback.
+            try:
+                await ack()
+            except REDIS_FAILURES as exc:
+                log.warning("broker_ack_failed", error=repr(exc)[:300])
+
+        return acknowledge
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        delay = 0.5
+        while True:
+            try:
+                async for message in super().listen():
+                    delay = 0.5
+                    yield message
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                log.warning("broker_group_missing", queue=self.queue_name)
+            except REDIS_FAILURES as exc:
+                log.warning("broker_unavailable", error=repr(exc)[:300], retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            try:
+                await self._declare_consumer_group()
+            except REDIS_FAILURES as exc:
+                log.debug("broker_group_not_declared", error=repr(exc)[:300])
 
 
 def build_broker(settings: Settings) -> AsyncBroker:
@@ -20,7 +75,15 @@ def build_broker(settings: Settings) -> AsyncBroker:
     if settings.redis_url:
         # A Redis stream with a consumer group: any number of `storefront worker`
         # processes on any number of machines share the queue.
-        return RedisStreamBroker(settings.redis_url, queue_name=QUEUE, consumer_group_name="storefront-workers")
+        # A read blocks up to 2 s (xread_block) when the queue is empty: the socket timeout
+        # must be longer, or an idle worker would see timeouts.
+        return StreamBroker(
+            settings.redis_url,
+            queue_name=QUEUE,
+            consumer_group_name="storefront-workers",
+            socket_timeout=5,
+            socket_connect_timeout=max(settings.redis_timeout_seconds, 1.0),
+        )
     # Embedded default: jobs run in the API process's own event loop.
     return InMemoryBroker()
 
@@ -32,9 +95,15 @@ class TaskiqDispatcher:
     themselves, so the queue (over this dispatcher) exists before the runner.
     """
 
-    def __init__(self, broker: AsyncBroker) -> None:
+    def __init__(self, broker: AsyncBroker, *, timeout: float = 1.0, retry_seconds: float = 5.0) -> None:
         self.broker = broker
         self.runner: JobRunner | None = None
+        # Only a Redis broker can be down. While it is, a hand-out is skipped at once rather
+        # than costing the request that committed the job a timeout: the row is pending,
+        # and the next sweep (of a worker) hands it out.
+        self.timeout = timeout
+        self._breaker = Breaker("job broker", "jobs wait in the table for a sweep", retry_seconds)
+        self._remote = isinstance(broker, RedisStreamBroker)
 
         async def run_job(job_id: int) -> None:  # taskiq wants a plain function, not a bound method
             if self.runner is None:
@@ -47,4 +116,15 @@ class TaskiqDispatcher:
         self.runner = runner
 
     async def dispatch(self, job_id: int) -> None:
-        await self._task.kiq(job_id)
+        """Hand a job out; raise ``BrokerUnavailable`` when Redis cannot take it now."""
+        if not self._remote:
+            await self._task.kiq(job_id)
+            return
+        if self._breaker.open:
+            raise BrokerUnavailable("the broker failed moments ago")
+        try:
+            await asyncio.wait_for(self._task.kiq(job_id), self.timeout)
+        except _SEND_FAILURES as exc:  # TimeoutError included
+            self._breaker.trip(exc)
+            raise BrokerUnavailable(repr(exc)[:300]) from exc
+        self._breaker.succeeded()

@@ -35,7 +35,7 @@ def auth_service(state: AppState, session: AsyncSession) -> AuthService:
         session,
         hasher=state.hasher,
         tokens=state.tokens,
-        revocations=revocation_store(state.redis, session),
+        revocations=revocation_store(session),
         throttle=LoginThrottle(state.limiter, state.settings),
     )
 
@@ -48,7 +48,7 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
 async def get_user_service(state: StateDep, session: SessionDep) -> UserService:
-    sessions = LoginSessions(RefreshTokenRepository(session), state.tokens, revocation_store(state.redis, session))
+    sessions = LoginSessions(RefreshTokenRepository(session), state.tokens, revocation_store(session))
     return UserService(session, state.hasher, sessions, LoginThrottle(state.limiter, state.settings))
 
 

@@ -58,7 +58,7 @@ class ApiToken(Base):
 
 
 class TokenRevocation(Base):
-    """The database denylist, used when Redis is not configured.
+    """The denylist of access tokens (identity.revocation), with or without Redis.
 
     Keys are ``jti:<id>`` (one access token, after logout) or ``sid:<id>`` (every
     access token of a login family). Rows are kept until the tokens they cover

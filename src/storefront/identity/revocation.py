@@ -1,12 +1,19 @@
-"""The token denylist: Redis keys with a TTL when configured, a table otherwise."""
+"""The token denylist: a table, on both backends.
+
+It used to live in Redis when Redis was configured, and that let a revoked token
+work again: a Redis restarted without persistence (or flushed) forgot every
+revocation, and while Redis was down every authenticated request answered 503.
+In the database a revocation commits with the logout that made it (a logout that
+rolls back revokes nothing), survives any Redis, and costs a primary-key lookup.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Protocol
 
-from redis.asyncio import Redis
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.identity.models import TokenRevocation
@@ -16,21 +23,6 @@ class RevocationStore(Protocol):
     async def revoke(self, key: str, until: datetime) -> None: ...
 
     async def any_revoked(self, keys: list[str]) -> bool: ...
-
-
-class RedisRevocationStore:
-    prefix = "storefront:revoked:"
-
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
-
-    async def revoke(self, key: str, until: datetime) -> None:
-        ttl = int((until - datetime.now(UTC)).total_seconds()) + 1
-        if ttl > 0:
-            await self._redis.set(self.prefix + key, b"1", ex=ttl)
-
-    async def any_revoked(self, keys: list[str]) -> bool:
-        return bool(await self._redis.exists(*(self.prefix + key for key in keys)))
 
 
 class DatabaseRevocationStore:
@@ -43,12 +35,17 @@ class DatabaseRevocationStore:
         now = datetime.now(UTC)
         # Housekeeping on the (rare) write path keeps the table small without a job.
         await self._session.execute(delete(TokenRevocation).where(TokenRevocation.expires_at < now))
-        existing = await self._session.get(TokenRevocation, key)
-        if existing is None:
-            self._session.add(TokenRevocation(key=key, expires_at=until))
-        elif existing.expires_at < until:
-            existing.expires_at = until
-        await self._session.flush()
+        # One statement, so concurrent revocations of one login (a stolen refresh token
+        # replayed by several requests at once) cannot collide on the key.
+        insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = insert(TokenRevocation).values(key=key, expires_at=until)
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[TokenRevocation.key],
+                set_={"expires_at": statement.excluded.expires_at},
+                where=TokenRevocation.expires_at < statement.excluded.expires_at,
+            )
+        )
 
     async def any_revoked(self, keys: list[str]) -> bool:
         found = await self._session.scalar(
@@ -59,5 +56,5 @@ class DatabaseRevocationStore:
         return found is not None
 
 
-def revocation_store(redis: Redis | None, session: AsyncSession) -> RevocationStore:
-    return RedisRevocationStore(redis) if redis is not None else DatabaseRevocationStore(session)
+def revocation_store(session: AsyncSession) -> RevocationStore:
+    return DatabaseRevocationStore(session)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
 from storefront.core.dependencies import API_PREFIX, StateDep
+from storefront.core.fallback import REDIS_FAILURES
 from storefront.core.lifecycle import until_set
 from storefront.core.limits import Slots
 from storefront.core.pagination import Page, PageParamsDep
@@ -21,6 +23,9 @@ from storefront.notifications.service import channel
 
 # What a client is told to wait before reconnecting when a process closes its stream.
 RECONNECT_AFTER_MS = 1000
+# ... and when the event bus (Redis) is down: long enough not to hammer it.
+EVENTS_DOWN_RETRY_MS = 5000
+log = structlog.get_logger("storefront.notifications")
 
 router = APIRouter(prefix=f"{API_PREFIX}/notifications", tags=["notifications"])
 
@@ -80,6 +85,13 @@ async def stream(user: CurrentUser, state: StateDep, request: Request) -> EventS
             # The process is shutting down: tell the client to come back soon (through the
             # balancer, to another process) rather than after its default back-off.
             yield ServerSentEvent(comment="server restarting", retry=RECONNECT_AFTER_MS)
+        except REDIS_FAILURES as exc:
+            # Redis (the event bus) is down, at subscription or mid-stream. The headers are
+            # sent, so no 503 can be answered: end the stream cleanly with a retry hint (a
+            # browser's EventSource reconnects by itself; a 503 would make it give up) rather
+            # than cutting the connection. Notifications missed meanwhile are in the list.
+            log.warning("stream_events_unavailable", error=repr(exc)[:300])
+            yield ServerSentEvent(comment="events unavailable", retry=EVENTS_DOWN_RETRY_MS)
         finally:
             await release()
 
