@@ -227,18 +227,18 @@ async def test_change_a_users_role_and_deactivate_them(console: Console) -> None
     await console.screenshot(page, "users")
 
 
-async def test_new_pages_fit_375_px_and_pass_axe(console: Console) -> None:
+async def test_new_pages_fit_375_px_pass_axe_and_take_the_keyboard(console: Console) -> None:
     api = console.api
     category = await api.category("Contention narrow")
     mug = await api.product(category["slug"], "Contended narrow mug", price="4.00", stock=50)
-    order = (await api.order(await api.customer(), (mug["id"], 1))).json()
+    placed = (await api.order(await api.customer(), (mug["id"], 1))).json()
     page = await console.page(NARROW)
     await _signed_in(console, page)
     pages: list[tuple[str, str | re.Pattern[str]]] = [
         ("/products/new", "New product"),
         (f"/products/{mug['id']}", re.compile("^Edit")),
         ("/orders", "Orders"),
-        (f"/orders/{order['id']}", f"Order #{order['id']}"),
+        (f"/orders/{placed['id']}", f"Order #{placed['id']}"),
         ("/users", "Users"),
         ("/jobs", "Jobs"),
         ("/ai", "AI status"),
@@ -248,6 +248,27 @@ async def test_new_pages_fit_375_px_and_pass_axe(console: Console) -> None:
         await expect(page.locator("main [role=status]:has-text('Loading')")).to_have_count(0)
         await _no_horizontal_scroll(page)
         assert await console.axe(page) == [], path
+
+    # The product form in tab order, from the title to its submit button.
+    await _open(console, page, "/products/new", "New product")
+    await page.get_by_label("Title").focus()
+    order: list[str] = []
+    for _ in range(10):
+        await page.keyboard.press("Tab")
+        focused = "() => document.activeElement.id || document.activeElement.textContent.trim()"
+        order.append(await page.evaluate(focused))
+        if order[-1] == "Create product":
+            break
+    assert order == [
+        "product-slug",
+        "product-category",
+        "product-price",
+        "product-stock",
+        "product-low_stock_threshold",
+        "product-description",
+        "product-seo_keywords",
+        "Create product",
+    ], order
 
     # The notifications panel opens and closes from the keyboard, and fits too.
     bell = page.get_by_role("button", name=re.compile("^Notifications"))
