@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from storefront.ai.service import FIELDS
 from storefront.ai.service import Field as ContentField
@@ -17,7 +17,7 @@ def _all_fields() -> list[ContentField]:
 
 class GenerateRequest(Strict):
     fields: Annotated[list[ContentField], Field(min_length=1, max_length=2)] = Field(default_factory=_all_fields)
-    overwrite: bool = Field(False, description="Replace fields that already have content.")
+    overwrite: StrictBool = Field(False, description="Replace fields that already have content.")
 
 
 class GenerateResponse(BaseModel):

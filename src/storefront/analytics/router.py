@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from storefront.analytics.dependencies import AnalyticsDep
 from storefront.core.dependencies import API_PREFIX
+from storefront.fields import IsoDate
 from storefront.identity.dependencies import AdminUser
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin/analytics", tags=["admin"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/admin/analytics", tags=["admin"])
 async def analytics(
     _: AdminUser,
     service: AnalyticsDep,
-    start: Annotated[date, Query(alias="from", description="First day (UTC), inclusive.")],
-    end: Annotated[date, Query(alias="to", description="Last day (UTC), inclusive.")],
+    start: Annotated[IsoDate, Query(alias="from", description="First day (UTC), inclusive.")],
+    end: Annotated[IsoDate, Query(alias="to", description="Last day (UTC), inclusive.")],
 ) -> dict[str, Any]:
     return await service.report(start, end)

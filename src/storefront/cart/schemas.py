@@ -2,43 +2,38 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from storefront.cart.views import CartView
 from storefront.core.params import MAX_ID
 from storefront.core.schemas import MoneyOut, Strict
-from storefront.fields import ONE_LINE, CountryCode
+from storefront.fields import NOT_BOOLEAN, CountryCode, Text, one_line
 from storefront.shipping.schemas import ShippingOptionRead
 
 MAX_QUANTITY = 100  # per line (the contract's bound)
 
-_PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*")
-
-
-def _phone(value: str) -> str:
-    if not _PHONE.fullmatch(value):
-        raise ValueError("digits, spaces and + ( ) . / - only, e.g. +49 30 1234567")
-    return value
-
-
-def _text(max_length: int) -> StringConstraints:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+# A phone number as people write them; the rule is in the JSON schema too (fields.Text).
+PHONE = Text(
+    32,
+    min_length=1,
+    shape=r"\+?[0-9][0-9 ()./-]*",
+    shape_message="digits, spaces and + ( ) . / - only, e.g. +49 30 1234567",
+)
 
 
 class ShippingAddress(Strict):
     """Where a cart ships to."""
 
-    name: Annotated[str, _text(100), ONE_LINE]
-    line1: Annotated[str, _text(200), ONE_LINE]
-    line2: Annotated[str, _text(200), ONE_LINE] | None = None
-    city: Annotated[str, _text(100), ONE_LINE]
-    postal_code: Annotated[str, _text(20), ONE_LINE]
+    name: Annotated[str, one_line(100)]
+    line1: Annotated[str, one_line(200)]
+    line2: Annotated[str, one_line(200)] | None = None
+    city: Annotated[str, one_line(100)]
+    postal_code: Annotated[str, one_line(20)]
     country: CountryCode
-    phone: Annotated[str, _text(32), AfterValidator(_phone)] | None = None
+    phone: Annotated[str, PHONE] | None = None
 
 
 class AddressRead(BaseModel):
@@ -54,11 +49,13 @@ class AddressRead(BaseModel):
 
 
 class CartItemIn(Strict):
-    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, description="Sets the line's quantity (1 to 100).")]
+    quantity: Annotated[
+        int, Field(ge=1, le=MAX_QUANTITY, description="Sets the line's quantity (1 to 100)."), NOT_BOOLEAN
+    ]
 
 
 class ShippingOptionChoice(Strict):
-    id: Annotated[int, Field(ge=1, le=MAX_ID, description="One of GET /cart/shipping-options.")]
+    id: Annotated[int, Field(ge=1, le=MAX_ID, description="One of GET /cart/shipping-options."), NOT_BOOLEAN]
 
 
 class CartLineRead(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from pydantic import ValidationError
@@ -26,7 +26,7 @@ from storefront.core.errors import InvalidInput
 from storefront.core.pagination import Page, PageParamsDep
 from storefront.core.params import ResourceId
 from storefront.core.schemas import Slug
-from storefront.fields import FREE_TEXT
+from storefront.fields import DecimalInput, free_text
 from storefront.identity.dependencies import AdminUser
 
 categories_router = APIRouter(prefix=f"{API_PREFIX}/categories", tags=["catalog"])
@@ -34,7 +34,13 @@ products_router = APIRouter(prefix=f"{API_PREFIX}/products", tags=["catalog"])
 
 JSON = "application/json"
 IfMatch = Annotated[str | None, Header(description="An ETag from a previous read; 412 when stale.")]
-PriceQuery = Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)]
+PriceQuery = Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2), DecimalInput(10, 2)]
+
+NAME_TAKEN: dict[int | str, dict[str, Any]] = {409: {"description": "A category with this name or slug exists"}}
+SLUG_TAKEN: dict[int | str, dict[str, Any]] = {409: {"description": "A product with this slug exists"}}
+STALE: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match names another version: the product changed since it was read"}
+}
 
 
 async def _filters(
@@ -73,19 +79,23 @@ async def list_categories(service: CategoryServiceDep, page: PageParamsDep, stat
     return state.cursors.id_page("categories", rows, keyset, CategoryRead.model_validate)
 
 
-@categories_router.post("", status_code=status.HTTP_201_CREATED, response_model=CategoryRead)
+@categories_router.post("", status_code=status.HTTP_201_CREATED, response_model=CategoryRead, responses=NAME_TAKEN)
 async def create_category(body: CategoryCreate, _: AdminUser, service: CategoryServiceDep) -> object:
     return await service.create(body)
 
 
-@categories_router.patch("/{category_id}", response_model=CategoryRead)
+@categories_router.patch("/{category_id}", response_model=CategoryRead, responses=NAME_TAKEN)
 async def update_category(
     category_id: ResourceId, body: CategoryUpdate, _: AdminUser, service: CategoryServiceDep
 ) -> object:
     return await service.update(category_id, body)
 
 
-@categories_router.delete("/{category_id}", status_code=status.HTTP_204_NO_CONTENT)
+@categories_router.delete(
+    "/{category_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "The category still has products"}},
+)
 async def delete_category(category_id: ResourceId, _: AdminUser, service: CategoryServiceDep) -> Response:
     await service.delete(category_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -107,7 +117,7 @@ async def search_products(
     filters: FiltersDep,
     page: PageParamsDep,
     q: Annotated[
-        str, Query(min_length=1, max_length=200, description='Web-search syntax: "phrase", -word, or.'), FREE_TEXT
+        str, Query(description='Web-search syntax: "phrase", -word, or.'), free_text(200, min_length=1, strip=False)
     ],
 ) -> Response:
     return _json(await reader.search(q, filters, page))
@@ -119,18 +129,18 @@ async def read_product_by_slug(slug: Annotated[str, Path(max_length=200)], reade
     return _json(body, tag)
 
 
-@products_router.get("/{product_id}", response_model=ProductRead)
+@products_router.get("/{product_id:int}", response_model=ProductRead)
 async def read_product(product_id: ResourceId, reader: ReaderDep) -> Response:
     tag, body = await reader.product(product_id)
     return _json(body, tag)
 
 
-@products_router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductRead)
+@products_router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductRead, responses=SLUG_TAKEN)
 async def create_product(body: ProductCreate, _: AdminUser, service: ProductServiceDep) -> Response:
     return _saved_response(await service.create(body), status.HTTP_201_CREATED)
 
 
-@products_router.put("/{product_id}", response_model=ProductRead)
+@products_router.put("/{product_id:int}", response_model=ProductRead, responses=SLUG_TAKEN | STALE)
 async def replace_product(
     product_id: ResourceId,
     body: ProductReplace,
@@ -141,7 +151,7 @@ async def replace_product(
     return _saved_response(await service.replace(product_id, body, if_match))
 
 
-@products_router.patch("/{product_id}", response_model=ProductRead)
+@products_router.patch("/{product_id:int}", response_model=ProductRead, responses=SLUG_TAKEN | STALE)
 async def patch_product(
     product_id: ResourceId,
     body: ProductPatch,
@@ -152,7 +162,7 @@ async def patch_product(
     return _saved_response(await service.patch(product_id, body, if_match))
 
 
-@products_router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
+@products_router.delete("/{product_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=STALE)
 async def delete_product(
     product_id: ResourceId, _: AdminUser, service: ProductServiceDep, if_match: IfMatch = None
 ) -> Response:

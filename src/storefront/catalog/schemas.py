@@ -6,30 +6,35 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from storefront.catalog.models import Category, Product
 from storefront.core.schemas import MoneyIn, MoneyOut, Slug, Strict
-from storefront.fields import FREE_TEXT, ONE_LINE
+from storefront.fields import NOT_BOOLEAN, free_text, one_line
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), FREE_TEXT]
-Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), ONE_LINE]
+Name = Annotated[str, one_line(100)]
+Title = Annotated[str, one_line(200)]
+Description = Annotated[str, free_text(5000)]
+Keyword = Annotated[str, one_line(60)]
 Keywords = Annotated[list[Keyword], Field(max_length=20)]
-Stock = Annotated[int, Field(ge=0, le=1_000_000_000)]
-Threshold = Annotated[int, Field(ge=0, le=1_000_000)]
+Stock = Annotated[int, Field(ge=0, le=1_000_000_000), NOT_BOOLEAN]
+Threshold = Annotated[int, Field(ge=0, le=1_000_000), NOT_BOOLEAN]
 ProductSort = Literal["created_at", "-created_at", "price", "-price", "title", "-title"]
+
+
+# A category's slug fits its column (120; a product's is 200): PostgreSQL refused a longer
+# one with a 500 (found by ./dev fuzz), SQLite silently stored it.
+CategorySlug = Annotated[Slug, Field(max_length=120)]
 
 
 class CategoryCreate(Strict):
     name: Name
-    slug: Slug | None = Field(None, description="Derived from the name when absent.")
+    slug: CategorySlug | None = Field(None, description="Derived from the name when absent.")
 
 
 class CategoryUpdate(Strict):
     name: Name | None = None
-    slug: Slug | None = None
+    slug: CategorySlug | None = None
 
 
 class CategoryRead(BaseModel):
@@ -49,7 +54,7 @@ class ProductCreate(Strict):
     stock: Stock
     low_stock_threshold: Threshold = 5
     seo_keywords: Keywords = Field(default_factory=list)
-    generate_content: bool = Field(False, description="Fill missing content in a background job.")
+    generate_content: StrictBool = Field(False, description="Fill missing content in a background job.")
 
 
 class ProductReplace(Strict):

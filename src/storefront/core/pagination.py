@@ -24,6 +24,10 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
+# base64url(body) "." base64url(signature), as encode() writes it; empty is the first page.
+CURSOR_PATTERN = "^([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)?$"
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
@@ -109,7 +113,11 @@ class PageParams(BaseModel):
 
 async def _page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
-    cursor: Annotated[str | None, Query(max_length=1024, description="From the previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        # The shape is in the schema; the signature is checked by decode() (400 by the contract).
+        Query(max_length=1024, description="From the previous page.", json_schema_extra={"pattern": CURSOR_PATTERN}),
+    ] = None,
     offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Random access; not with `cursor`.")] = None,
 ) -> PageParams:
     if cursor is not None and offset is not None:

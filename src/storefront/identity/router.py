@@ -117,7 +117,12 @@ async def list_users(_: AdminUser, service: UserServiceDep, page: PageParamsDep,
     return state.cursors.id_page("users", rows, keyset, UserAdminRead.model_validate)
 
 
-@users_router.patch("/{user_id}", response_model=UserAdminRead, summary="Change a user's role or status (admin)")
+@users_router.patch(
+    "/{user_id}",
+    response_model=UserAdminRead,
+    summary="Change a user's role or status (admin)",
+    responses={409: {"description": "An administrator cannot demote or deactivate themselves"}},
+)
 async def admin_update_user(
     user_id: ResourceId, body: UserAdminUpdate, admin: AdminUser, service: UserServiceDep
 ) -> object:

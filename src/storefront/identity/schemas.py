@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 from storefront.core.schemas import Strict
-from storefront.fields import ONE_LINE
+from storefront.fields import NOT_BOOLEAN, one_line
 from storefront.identity.models import Role
 
 
@@ -16,9 +17,15 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
-Email = Annotated[EmailStr, AfterValidator(_lower)]
+# email-validator refuses the special-use domains (RFC 6761: .test, .local...); the schema says so.
+_SPECIAL_USE = "|".join("".join(f"[{c.upper()}{c}]" for c in name) for name in SPECIAL_USE_DOMAIN_NAMES)
+Email = Annotated[
+    EmailStr,
+    AfterValidator(_lower),
+    Field(json_schema_extra={"pattern": f"^(?!.*[.@](?:{_SPECIAL_USE})\\.?$)"}),
+]
 Password = Annotated[str, Field(min_length=8, max_length=128, description="8 to 128 characters.")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
+Name = Annotated[str, one_line(100)]
 
 
 class RegisterRequest(Strict):
@@ -69,12 +76,12 @@ class UserUpdateMe(Strict):
 
 class UserAdminUpdate(Strict):
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class ApiTokenCreate(Strict):
     name: Name
-    expires_in_days: Annotated[int | None, Field(ge=1, le=3650)] = None
+    expires_in_days: Annotated[int | None, Field(ge=1, le=3650), NOT_BOOLEAN] = None
 
 
 class ApiTokenRead(BaseModel):

@@ -30,6 +30,11 @@ async def list_jobs(
     return state.cursors.id_page("jobs", rows, keyset, JobRead.model_validate)
 
 
-@router.post("/{job_id}/retry", response_model=JobRead, summary="Replay a dead job from its first attempt")
+@router.post(
+    "/{job_id}/retry",
+    response_model=JobRead,
+    summary="Replay a dead job from its first attempt",
+    responses={409: {"description": "Only dead jobs can be replayed"}},
+)
 async def retry_job(job_id: ResourceId, _: AdminUser, service: JobServiceDep) -> object:
     return await service.retry(job_id)

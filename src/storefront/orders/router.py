@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -16,6 +16,10 @@ from storefront.orders.models import OrderStatus
 from storefront.orders.schemas import OrderCreate, OrderRead, StatusChange, order_read
 
 router = APIRouter(prefix=f"{API_PREFIX}/orders", tags=["orders"])
+
+INVALID_TRANSITION: dict[int | str, dict[str, Any]] = {
+    409: {"description": "INVALID_TRANSITION: the order's status does not allow it"}
+}
 
 
 @router.post(
@@ -62,11 +66,21 @@ async def read_order(order_id: ResourceId, user: CurrentUser, service: OrderServ
     return order_read(await service.get(order_id, _owner_scope(user)))
 
 
-@router.post("/{order_id}/cancel", response_model=OrderRead, summary="Cancel a placed order (owner or admin)")
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderRead,
+    summary="Cancel a placed order (owner or admin)",
+    responses=INVALID_TRANSITION,
+)
 async def cancel_order(order_id: ResourceId, user: CurrentUser, service: OrderServiceDep) -> object:
     return order_read(await service.cancel(order_id, _owner_scope(user)))
 
 
-@router.post("/{order_id}/status", response_model=OrderRead, summary="Move an order along its lifecycle (admin)")
+@router.post(
+    "/{order_id}/status",
+    response_model=OrderRead,
+    summary="Move an order along its lifecycle (admin)",
+    responses=INVALID_TRANSITION,
+)
 async def change_status(order_id: ResourceId, body: StatusChange, _: AdminUser, service: OrderServiceDep) -> object:
     return order_read(await service.change_status(order_id, body.status))

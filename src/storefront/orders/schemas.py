@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 
 from storefront.core.params import MAX_ID
 from storefront.core.schemas import MoneyOut, Strict
+from storefront.fields import NOT_BOOLEAN
 from storefront.orders.models import Order, OrderStatus, PaymentStatus
 
 
 class OrderItemIn(Strict):
-    product_id: Annotated[int, Field(ge=1, le=MAX_ID)]
-    quantity: Annotated[int, Field(ge=1, description="Capped per line (see the settings).")]
+    product_id: Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOLEAN]
+    quantity: Annotated[int, Field(ge=1, description="Capped per line (see the settings)."), NOT_BOOLEAN]
 
 
 class OrderCreate(Strict):

@@ -5,24 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool
 
 from storefront.core.params import MAX_ID
-from storefront.core.schemas import MoneyIn, MoneyOut, Strict
-from storefront.fields import FREE_TEXT
+from storefront.core.schemas import MoneyOut, PositiveMoneyIn, Strict
+from storefront.fields import NOT_BOOLEAN, free_text
 from storefront.payments.models import Refund
 
 
 class RefundLineIn(Strict):
-    product_id: Annotated[int, Field(ge=1, le=MAX_ID)]
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    product_id: Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOLEAN]
+    quantity: Annotated[int, Field(ge=1, le=10_000), NOT_BOOLEAN]
 
 
 class RefundCreate(Strict):
-    amount: Annotated[MoneyIn | None, Field(gt=0, description="Default: the lines' value, or all that is left.")] = None
+    amount: Annotated[PositiveMoneyIn | None, Field(description="Default: the lines' value, or all that is left.")] = (
+        None
+    )
     lines: Annotated[list[RefundLineIn], Field(max_length=500)] = []
-    restock: bool = False
-    reason: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500), FREE_TEXT] = None
+    restock: StrictBool = False
+    reason: Annotated[str | None, free_text(500)] = None
 
 
 class RefundLineRead(BaseModel):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from storefront.core.dependencies import API_PREFIX
+from storefront.fields import IsoDate
 from storefront.identity.dependencies import AdminUser
 from storefront.reports.dependencies import ReportsDep
 
@@ -29,8 +30,8 @@ def _download(body: AsyncIterator[str], name: str) -> StreamingResponse:
 async def orders_csv(
     _: AdminUser,
     reports: ReportsDep,
-    start: Annotated[date, Query(alias="from", description="First day (UTC), inclusive.")],
-    end: Annotated[date, Query(alias="to", description="Last day (UTC), inclusive.")],
+    start: Annotated[IsoDate, Query(alias="from", description="First day (UTC), inclusive.")],
+    end: Annotated[IsoDate, Query(alias="to", description="Last day (UTC), inclusive.")],
 ) -> StreamingResponse:
     return _download(reports.orders(start, end), f"orders-{start.isoformat()}-{end.isoformat()}.csv")
 

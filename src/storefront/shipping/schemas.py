@@ -5,24 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from storefront.core.params import MAX_ID
 from storefront.core.schemas import MoneyIn, MoneyOut, Strict
-from storefront.fields import ONE_LINE, CountryCode
+from storefront.fields import NOT_BOOLEAN, CountryCode, one_line
 from storefront.shipping.models import ShippingZone
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
-Days = Annotated[int, Field(ge=0, le=365)]
+Name = Annotated[str, one_line(100)]
+Days = Annotated[int, Field(ge=0, le=365), NOT_BOOLEAN]
 Countries = Annotated[
     list[CountryCode], Field(max_length=300, description="ISO 3166-1 alpha-2 codes; each in at most one zone.")
 ]
 
 
-class RateIn(Strict):
-    id: Annotated[
-        int | None, Field(ge=1, le=MAX_ID, description="PATCH: an existing rate of this zone to keep (and update).")
-    ] = None
+class RateCreate(Strict):
+    """A rate of a new zone (no id: there is none to keep yet)."""
+
     name: Name
     price: MoneyIn
     free_over: Annotated[MoneyIn | None, Field(description="Free when the subtotal reaches this.")] = None
@@ -38,13 +37,23 @@ class RateIn(Strict):
         return value
 
 
+class RateIn(RateCreate):
+    """A rate in PATCH: with the id of an existing rate of this zone to keep it, else a new one."""
+
+    id: Annotated[
+        int | None,
+        Field(ge=1, le=MAX_ID, description="An existing rate of this zone to keep (and update)."),
+        NOT_BOOLEAN,
+    ] = None
+
+
 Rates = Annotated[list[RateIn], Field(max_length=50)]
 
 
 class ZoneCreate(Strict):
     name: Name
     countries: Countries
-    rates: Rates = Field(default_factory=list)
+    rates: Annotated[list[RateCreate], Field(max_length=50)] = Field(default_factory=list)
 
 
 class ZoneUpdate(Strict):

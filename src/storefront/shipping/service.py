@@ -20,7 +20,7 @@ from storefront.shipping.errors import CountryInAnotherZone, CountryJustTaken, U
 from storefront.shipping.models import ShippingRate, ShippingZone, ShippingZoneCountry
 from storefront.shipping.quote import ShippingQuote, quote_all
 from storefront.shipping.repository import ShippingRepository
-from storefront.shipping.schemas import RateIn, ZoneCreate, ZoneUpdate
+from storefront.shipping.schemas import RateCreate, RateIn, ZoneCreate, ZoneUpdate
 
 
 class ShippingService:
@@ -85,13 +85,13 @@ class ShippingService:
         zone.countries = [current.get(country) or ShippingZoneCountry(country=country) for country in wanted]
 
 
-def _set_rates(zone: ShippingZone, rates: Sequence[RateIn]) -> None:
+def _set_rates(zone: ShippingZone, rates: Sequence[RateCreate | RateIn]) -> None:
     """Replace the zone's rates: listed ids are kept and updated, new ones added, the rest deleted."""
     existing = {rate.id: rate for rate in zone.rates}
     kept: list[ShippingRate] = []
     for index, data in enumerate(rates):
         fields = data.model_dump(exclude={"id"})
-        if data.id is None:
+        if not isinstance(data, RateIn) or data.id is None:
             kept.append(ShippingRate(**fields))
             continue
         rate = existing.pop(data.id, None)

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from storefront.core.schemas import Strict
+from storefront.fields import DecimalInput
 
 CENT = Decimal("0.01")
 
@@ -22,7 +23,8 @@ def rate_text(rate: Decimal) -> str:
 # 0 <= rate < 1, at most four places ("0.0725"): the precision of the stored basis points.
 RateIn = Annotated[
     Decimal,
-    Field(ge=0, lt=1, max_digits=5, decimal_places=4, allow_inf_nan=False, examples=["0.19"]),
+    Field(ge=0, lt=1, max_digits=5, decimal_places=4, allow_inf_nan=False),
+    DecimalInput(1, 4, below=Decimal(1)),
 ]
 RateOut = Annotated[Decimal, PlainSerializer(rate_text, return_type=str, when_used="json")]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from storefront.core.dependencies import SessionDep
-from storefront.fields import FREE_TEXT
+from storefront.fields import free_text
 from storefront.todos.schemas import TodoFilters
 from storefront.todos.service import TodoService
 
@@ -20,7 +20,7 @@ async def get_filters(
     completed: bool | None = None,
     priority: Annotated[int | None, Query(ge=1, le=5)] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Text in title or description."), FREE_TEXT
+        str | None, Query(description="Text in title or description."), free_text(200, min_length=1, strip=False)
     ] = None,
     overdue: Annotated[bool | None, Query(description="Due before today and not completed.")] = None,
 ) -> TodoFilters:

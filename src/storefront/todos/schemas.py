@@ -5,21 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from storefront.core.schemas import Strict
-from storefront.fields import FREE_TEXT, ONE_LINE
+from storefront.fields import NOT_BOOLEAN, IsoDate, free_text, one_line
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
-Description = Annotated[str, StringConstraints(max_length=1000), FREE_TEXT]
-Priority = Annotated[int, Field(ge=1, le=5)]
+Title = Annotated[str, one_line(200)]
+Description = Annotated[str, free_text(1000, strip=False)]
+Priority = Annotated[int, Field(ge=1, le=5), NOT_BOOLEAN]
 
 
 class TodoCreate(Strict):
     title: Title
     description: Description = ""
     priority: Priority = 3
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     completed: StrictBool = False  # JSON true/false only, as the schema says (not "yes", not 1)
 
 
@@ -27,7 +27,7 @@ class TodoUpdate(Strict):
     title: Title | None = None
     description: Description | None = None
     priority: Priority | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     completed: StrictBool | None = None
 
 

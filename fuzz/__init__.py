@@ -1,0 +1,1 @@
+"""`./dev fuzz`: the API fuzzed against its own OpenAPI schema (schemathesis)."""
