@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--examples", type=int, default=None, help="examples per operation (default 40; smoke 5)")
     parser.add_argument("--seed", type=int, default=None, help="hypothesis seed (default: a new one, printed)")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server to create the database on")
-    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--redis-url", default=None, help="a Redis database of its own: the run empties it first")
     parser.add_argument("--roles", default="customer,admin", help="comma-separated: customer, admin")
     parser.add_argument("--workers", default="1", help="schemathesis workers (1 keeps runs reproducible)")
     args = parser.parse_args(argv)

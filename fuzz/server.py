@@ -80,6 +80,16 @@ def _database(server_url: str | None, workdir: Path) -> Iterator[str]:
         asyncio.run(_admin_statement(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def _empty_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -103,6 +113,9 @@ def running_server(database_server: str | None, redis_url: str | None) -> Iterat
             # Cheap password hashing: the fuzzer registers and logs in thousands of times.
             env.update({"STOREFRONT_PASSWORD_HASH_MEMORY_KIB": "8192", "STOREFRONT_PASSWORD_HASH_TIME_COST": "1"})
             if redis_url:
+                # Login throttling counts live in Redis: a previous run's thousands of wrong
+                # passwords would refuse this run's logins. The database is the run's own.
+                _empty_redis(redis_url)
                 env["STOREFRONT_REDIS_URL"] = redis_url
             if database_server is not None:
                 _storefront("db", "upgrade", env=env, cwd=workdir)
