@@ -106,6 +106,13 @@ async def test_an_order_appears_live_and_moves_through_its_lifecycle(console: Co
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Orders").click()
     await expect(page.get_by_role("heading", name="Orders", level=1)).to_be_visible()
     await expect(page.locator("[data-stream=live]")).to_be_visible()
+    # A second administrator watches the dashboard meanwhile.
+    board = await console.page()
+    await _signed_in(console, board)
+    await expect(board.locator("[data-stream=live]")).to_be_visible()
+    today = datetime.now(UTC).date().isoformat()
+    bar = board.locator(f'#orders-chart rect[data-date="{today}"]')
+    orders_before = int(await bar.get_attribute("data-value") or 0)
 
     # Placed through the API: the list shows it, and the low stock it caused arrives
     # over the stream as a notification, without a reload.
@@ -117,6 +124,10 @@ async def test_an_order_appears_live_and_moves_through_its_lifecycle(console: Co
     row = page.locator(f'tr[data-order-id="{order["id"]}"]')
     await expect(row).to_be_visible(timeout=LIVE_WAIT_MS)
     await expect(row).to_contain_text("16.00")
+    # The dashboard's chart follows, on the same notification, without a reload.
+    await expect(bar).to_have_attribute("data-value", str(orders_before + 1), timeout=LIVE_WAIT_MS)
+    await expect(board.locator("#low-stock")).to_contain_text("Contended live lamp")
+    await board.context.close()
     # (Filtered by product: Redis pub/sub is shared by every database number, so a
     # concurrent run's notifications for the same user id can reach this stream too.)
     toast = page.locator(".toast[data-kind=low_stock]", has_text="Contended live lamp")

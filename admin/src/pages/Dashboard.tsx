@@ -1,5 +1,6 @@
 // The dashboard: revenue and orders per day over a chosen range, orders by status, top
-// products, low stock (all from GET /admin/analytics) and the CSV reports.
+// products, low stock (all from GET /admin/analytics) and the CSV reports. The figures
+// are read again when a notification arrives on the live stream.
 import { useEffect, useState } from "preact/hooks";
 import { client } from "../api";
 import { BarChart } from "../components/BarChart";
@@ -7,6 +8,7 @@ import { Card } from "../components/Card";
 import { ErrorNotice } from "../components/Notice";
 import { download } from "../download";
 import { daysBetween, formatCount, formatMoney, isoDay } from "../format";
+import { onNotification } from "../live";
 import { type Location, href, navigate } from "../router";
 import type { Analytics, OrderStatus, TopProduct } from "../types";
 
@@ -21,6 +23,7 @@ const STATUSES: [OrderStatus, string][] = [
   ["refunded", "Refunded"],
 ];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const LIVE_REFRESH_MS = 2000;
 
 let firstRenderMarked = false;
 
@@ -32,6 +35,9 @@ export function Dashboard({ location }: { location: Location }) {
   const [data, setData] = useState<Analytics | null>(null);
   const [error, setError] = useState<unknown>(null);
 
+  // Bumped by live notifications (an order's low stock, say): the figures are read again.
+  const [version, setVersion] = useState(0);
+
   useEffect(() => {
     const controller = new AbortController();
     setError(null);
@@ -42,7 +48,22 @@ export function Dashboard({ location }: { location: Location }) {
         if (!controller.signal.aborted) setError(caught);
       });
     return () => controller.abort();
-  }, [from, to]);
+  }, [from, to, version]);
+
+  useEffect(() => {
+    // At most one re-read per few seconds, however many notifications a burst of orders brings.
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const stop = onNotification(() => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        setVersion((current) => current + 1);
+      }, LIVE_REFRESH_MS);
+    });
+    return () => {
+      stop();
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, []);
 
   useEffect(() => {
     if (data === null || firstRenderMarked) return;
