@@ -3,7 +3,8 @@
 What must hold (docs/operations.md, failure table): catalog reads fail open to the
 database at no more than one Redis timeout; login throttling goes on in process memory;
 a revoked token stays revoked; orders commit; readiness names Redis and recovers by itself;
-live streams end with a retry hint. Orders' jobs: test_redis_down_jobs.py.
+live streams end with a retry hint (an open one: test_redis_down_streams.py). Orders' jobs:
+test_redis_down_jobs.py.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def test_redis_down_the_api_serves_throttles_locally_and_recovers(
             reads = [await timed(api.client.get(f"/api/v1/products/{product['id']}")) for _ in range(5)]
             assert {response.status_code for response, _ in reads} == {200}
             assert reads[-1][0].json()["title"] == product["title"]
-            assert max(seconds for _, seconds in reads) < 0.25  # measured: 3 to 10 ms each
+            assert max(seconds for _, seconds in reads) < 0.4  # under one timeout (0.5 s); measured: 3 to 10 ms
             assert (await api.client.get("/api/v1/products")).status_code == 200
 
             # Authentication does not need Redis (it answered 503 before), and a revoked token stays revoked.
@@ -79,7 +80,7 @@ async def test_redis_down_the_api_serves_throttles_locally_and_recovers(
             # Orders commit (their jobs wait: test_redis_down_jobs.py).
             order, seconds = await timed(api.order(buyer, (product["id"], 1)))
             assert order.status_code == 201, order.text
-            assert seconds < 0.5
+            assert seconds < 1  # measured: 30 to 40 ms
 
             # Readiness names Redis; a live stream ends at once with a retry hint, not a cut connection.
             ready = assert_error(await api.client.get("/health/ready"), 503, "SERVICE_UNAVAILABLE")
