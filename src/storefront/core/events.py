@@ -55,14 +55,18 @@ class LocalEventBus:
 class RedisEventBus:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        # Pub/sub channels belong to the whole Redis server, not to a database: without the
+        # database number in the name, two shops sharing a server on DB 0 and DB 1 (staging
+        # and production, say) would push each other's notifications to users with the same id.
+        self._prefix = f"{PREFIX}{redis.connection_pool.connection_kwargs.get('db', 0)}:"
 
     async def publish(self, channel: str, data: str) -> None:
-        await self._redis.publish(PREFIX + channel, data)
+        await self._redis.publish(self._prefix + channel, data)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(PREFIX + channel)
+        await pubsub.subscribe(self._prefix + channel)
 
         async def messages() -> AsyncIterator[str]:
             async for message in pubsub.listen():
