@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storefront import __version__
@@ -22,6 +21,7 @@ from storefront.catalog.router import categories_router, products_router
 from storefront.checkout.router import router as checkout_router
 from storefront.config import Settings
 from storefront.core.apidocs import mount_api_docs
+from storefront.core.cors import Cors
 from storefront.core.errors import install_error_handlers
 from storefront.core.health import router as health_router
 from storefront.core.lifecycle import Lifecycle
@@ -150,13 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitsMiddleware, max_bytes=settings.max_body_bytes, read_timeout=settings.body_read_timeout_seconds
     )
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After", "Idempotent-Replayed"],
-        )
+        app.add_middleware(Cors, origins=settings.cors_origins)
     app.add_middleware(ClientLimitMiddleware, limit=settings.max_requests_per_client)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.env == "production")
     # Outermost: the client address is the real one (behind a trusted proxy) before

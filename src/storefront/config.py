@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from storefront.fields import currency_code
 
 MIN_SECRET_BYTES = 32
+# An origin as browsers send it in the Origin header (RFC 6454): scheme, host, optional port.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:[0-9]{1,5})?")
 # What AI_MODELS may name (docs/ai.md); `local` is the offline generator.
 AI_PROVIDERS = ("google-gla", "openai", "anthropic", "bedrock", "local")
 
@@ -175,6 +178,22 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: list[str]) -> list[str]:
+        # A browser's Origin is compared as a string: anything but scheme://host[:port]
+        # in lower case would silently never match. `*` allows every origin (never with
+        # credentials: storefront.core.cors), so it stands alone.
+        if "*" in value and len(value) > 1:
+            raise ValueError("'*' allows every origin: give it alone, or list the origins without it")
+        for origin in value:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port] in lower case, "
+                    "with no path and no trailing slash (e.g. https://shop.example.com)"
+                )
         return value
 
     @field_validator("ai_models")
