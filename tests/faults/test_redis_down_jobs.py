@@ -88,7 +88,8 @@ async def test_orders_placed_while_redis_is_down_get_their_jobs_once_it_returns(
 
                     private_redis.start()  # empty: no stream, no consumer group
                     recovered = await wait_until(lambda: mailed(*during), 20)
-                    assert recovered < 10  # measured: about 1 to 4 s
+                    assert recovered < 10  # measured: 3.2 to 3.6 s (the worker's pause, then a sweep)
+                    print(f"the emails of the orders placed during the outage: {recovered:.2f} s after Redis returned")
 
                     async def all_done() -> bool:
                         return await _jobs(engine) == {"done": 6}

@@ -12,10 +12,12 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 PREFIX = "storefront:events:"
+log = structlog.get_logger("storefront.events")
 
 
 class EventBus(Protocol):
@@ -61,7 +63,13 @@ class RedisEventBus:
         self._prefix = f"{PREFIX}{redis.connection_pool.connection_kwargs.get('db', 0)}:"
 
     async def publish(self, channel: str, data: str) -> None:
-        await self._redis.publish(self._prefix + channel, data)
+        # A live push is best effort: what it announces is already stored (a notification
+        # row), and a client that missed it reads it from the list. So Redis being down, or
+        # a pooled connection to a Redis that restarted, costs the push, not an error.
+        try:
+            await self._redis.publish(self._prefix + channel, data)
+        except (RedisError, OSError) as exc:
+            log.warning("event_not_pushed", channel=channel, error=repr(exc)[:300])
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
