@@ -27,7 +27,7 @@ from storefront.core.health import router as health_router
 from storefront.core.lifecycle import Lifecycle
 from storefront.core.limits import ClientLimitMiddleware, Slots
 from storefront.core.logging import configure_logging
-from storefront.core.middleware import BodyLimitsMiddleware, RequestContextMiddleware
+from storefront.core.middleware import BodyLimitsMiddleware, HeadLimitsMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
 from storefront.core.outages import install_outage_handlers
 from storefront.dashboard.router import router as dashboard_router
@@ -147,11 +147,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request context wraps everything, so even a 413
     # or a CORS refusal carries a request id and is logged.
     app.add_middleware(
-        BodyLimitsMiddleware, max_bytes=settings.max_body_bytes, read_timeout=settings.body_read_timeout_seconds
+        BodyLimitsMiddleware,
+        max_bytes=settings.max_body_bytes,
+        read_timeout=settings.body_read_timeout_seconds,
+        max_json_depth=settings.max_json_depth,
     )
     if settings.cors_origins:
         app.add_middleware(Cors, origins=settings.cors_origins)
     app.add_middleware(ClientLimitMiddleware, limit=settings.max_requests_per_client)
+    app.add_middleware(
+        HeadLimitsMiddleware, max_header_bytes=settings.max_header_bytes, max_url_bytes=settings.max_url_bytes
+    )
     app.add_middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.env == "production")
     # Outermost: the client address is the real one (behind a trusted proxy) before
     # anything logs it or throttles logins by it.

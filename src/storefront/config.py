@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("*": any).
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # Below Granian's own refusals (URI 65,534 bytes, 100 header fields, a ~408 KiB head),
+    # which come with an empty body: these are answered in the envelope (core.middleware).
+    max_header_bytes: int = Field(16 * 1024, ge=4096, le=256 * 1024)
+    max_url_bytes: int = Field(8192, ge=1024, le=60_000)
+    max_json_depth: int = Field(32, ge=8, le=512)
     # One client must not take a whole process (storefront.core.limits): per process.
     body_read_timeout_seconds: float = Field(30.0, gt=0, le=600)
     max_requests_per_client: int = Field(64, ge=1)

@@ -86,6 +86,16 @@ class PayloadTooLarge(AppError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class UriTooLong(AppError):
+    status_code = 414
+    code = "URI_TOO_LONG"
+
+
+class HeadersTooLarge(AppError):
+    status_code = 431
+    code = "HEADERS_TOO_LARGE"
+
+
 class InvalidInput(AppError):
     """A field-level validation failure found by business rules (not by the schema)."""
 
@@ -153,9 +163,11 @@ _STATUS_CODES = {
     409: "CONFLICT",
     412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
+    431: "HEADERS_TOO_LARGE",
     503: "SERVICE_UNAVAILABLE",
 }
 

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request context, access log, metrics, body size limit.
+"""Pure ASGI middleware: request context, access log, metrics, request limits.
 
 Pure ASGI rather than ``BaseHTTPMiddleware``: the latter wraps every request in
 extra tasks and memory streams, which costs throughput on every call.
@@ -10,13 +10,23 @@ import asyncio
 import os
 import re
 import time
+from itertools import accumulate
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storefront.core.context import reset_request_id, set_request_id
-from storefront.core.errors import AppError, PayloadTooLarge, RequestTimeout, error_response, internal_error_response
+from storefront.core.errors import (
+    AppError,
+    BadRequest,
+    HeadersTooLarge,
+    PayloadTooLarge,
+    RequestTimeout,
+    UriTooLong,
+    error_response,
+    internal_error_response,
+)
 from storefront.core.observability import Metrics
 from storefront.core.outages import is_outage, outage_response
 
@@ -118,6 +128,57 @@ class RequestContextMiddleware:
             reset_request_id(token)
 
 
+class HeadLimitsMiddleware:
+    """414 for a path and query string longer than ``max_url_bytes``; 431 for request
+    headers over ``max_header_bytes`` in all (names, values and their separators).
+
+    Granian refuses on its own, with an empty body, a URI over 65,534 bytes (414),
+    more than 100 header fields (431) or a request head over its read buffer (about
+    408 KiB, 431); these limits sit below those, so what a client can reasonably send
+    too much of is answered here, in the envelope."""
+
+    def __init__(self, app: ASGIApp, max_header_bytes: int, max_url_bytes: int) -> None:
+        self.app = app
+        self.max_header_bytes = max_header_bytes
+        self.max_url_bytes = max_url_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope["query_string"]
+        refusal: AppError | None = None
+        if len(path) + len(query) + (1 if query else 0) > self.max_url_bytes:
+            refusal = UriTooLong(f"The path and query string are longer than {self.max_url_bytes} bytes")
+        elif sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > self.max_header_bytes:
+            refusal = HeadersTooLarge(f"The request headers are larger than {self.max_header_bytes} bytes in all")
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        response = error_response(refusal.status_code, refusal.code, refusal.message, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+# JSON strings, unrolled so each is one pass (an unterminated one runs to the end, so
+# every match moves forward: linear time whatever the input); then only brackets stay.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def json_too_deep(body: bytes, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` in this JSON text. Linear:
+    a body with no more than ``limit`` brackets costs two counts; a crafted 1 MiB body
+    (all brackets, or 200,000 strings) tens of milliseconds, about what parsing it costs."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(_DEPTH_STEP, _NOT_BRACKETS)
+    # +1 per opening, -1 per closing bracket (signed bytes): the deepest point is the
+    # largest running sum.
+    return bool(brackets) and max(accumulate(memoryview(brackets).cast("b"))) > limit
+
+
 _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -129,15 +190,25 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return False
+
+
 class BodyLimitsMiddleware:
     """413 for a body over the size limit, whether announced by Content-Length or
     streamed; 408 for a body that does not arrive within the read timeout (a slow
-    client holding a request slot open, byte by byte)."""
+    client holding a request slot open, byte by byte); 400 for a JSON body whose
+    arrays and objects nest deeper than ``max_json_depth`` (checked when it has all
+    arrived, before the app parses it)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float, max_json_depth: int = 32) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.read_timeout = read_timeout
+        self.max_json_depth = max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _BODYLESS:
@@ -150,6 +221,7 @@ class BodyLimitsMiddleware:
 
         deadline = asyncio.get_running_loop().time() + self.read_timeout
         received = 0
+        chunks: list[bytes] | None = [] if _is_json(scope) else None
         body_done = False
         refusal: AppError | None = None
         app_started_response = False
@@ -171,6 +243,12 @@ class BodyLimitsMiddleware:
                 if declared is None and received > self.max_bytes:
                     refusal = PayloadTooLarge(self._too_large)
                     raise refusal
+                if chunks is not None:
+                    chunks.append(message.get("body", b""))
+                    whole = b"".join(chunks) if body_done else b""
+                    if body_done and json_too_deep(whole, self.max_json_depth):
+                        refusal = BadRequest(f"The JSON body nests deeper than {self.max_json_depth} levels")
+                        raise refusal
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -184,8 +262,8 @@ class BodyLimitsMiddleware:
 
         try:
             await self.app(scope, limited_receive, guarded_send)
-        except (PayloadTooLarge, RequestTimeout):
-            if app_started_response:
+        except AppError as exc:
+            if exc is not refusal or app_started_response:
                 raise
         if refusal is not None and not app_started_response:
             await self._reject(scope, receive, send, refusal)
