@@ -103,11 +103,26 @@ async def _sample(
             return seen
 
 
+async def _progress(tally: soak_load.Tally, samples: list[soak_report.Sample]) -> None:
+    """A line per finished period while the run goes on (the table comes at the end)."""
+    for number, measured in enumerate(tally.periods[:-1], 1):
+        await asyncio.sleep(tally.started + number * tally.period + 1 - time.monotonic())
+        row, rss = measured.row(), samples[-1]
+        print(
+            f"  {number:>3}  {row['requests']:>6} requests  {row['errors']} errors  p50 {row['p50_ms']:.0f} ms  "
+            f"p99 {row['p99_ms']:.0f} ms  skipped {row['skipped']}  serve {rss.serve_kib / 1024:.1f} MB  "
+            f"worker {rss.worker_kib / 1024:.1f} MB",
+            flush=True,
+        )
+
+
 async def _run(plan: soak_load.Plan, serve: int, worker: int, every: float) -> dict[str, Any]:
     samples: list[soak_report.Sample] = []
     tally = soak_load.Tally(time.monotonic(), plan.period, max(1, round(plan.seconds / plan.period)))
     sampler = asyncio.create_task(_sample(serve, worker, every, samples, tally.started))
+    progress = asyncio.create_task(_progress(tally, samples))
     await soak_load.drive(plan, tally)
+    progress.cancel()
     sampler.cancel()
     seen = await sampler
     samples.append(
@@ -264,9 +279,7 @@ def run(argv: list[str]) -> int:
         print(f"bench soak: {exc}", file=sys.stderr)
         return 1
     rows, summary = summarise(opts, measured)
-    commit = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = measured["source"]["commit"]  # what ran: HEAD when the run started (others may commit meanwhile)
     meta = {
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit,
@@ -284,15 +297,9 @@ def run(argv: list[str]) -> int:
     table = soak_report.render(rows, opts.period, summary, meta)
     print()
     print(table)
-    print(
-        "\nby kind: "
-        + ", ".join(
-            f"{kind} {v['count']} p50 {v['p50_ms']} p99 {v['p99_ms']}" for kind, v in summary["by_kind"].items()
-        )
-    )
     for line in summary["first_errors"] + summary["first_logged_errors"]:
         print(f"  {line}", file=sys.stderr)
-    output = RESULTS / ("soak-smoke.json" if opts.smoke else "soak.json")
+    output = RESULTS / ("soak-smoke.json" if opts.smoke else f"soak-{opts.minutes:g}min-{opts.rate:g}rps.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     samples = [[sample.seconds, sample.serve_kib, sample.worker_kib] for sample in measured["samples"]]
     payload = {"meta": meta, "summary": summary, "periods": rows, "rss_samples_s_serve_kib_worker_kib": samples}

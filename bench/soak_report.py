@@ -91,7 +91,16 @@ def render(rows: list[dict[str, Any]], period: float, summary: dict[str, Any], m
         f"RSS growth after the first {unit} (least-squares fit; first to last in brackets): "
         f"serve **{serve['fit']:+.2f} MB/min** ({serve['first_to_last']:+.2f}), "
         f"worker **{worker['fit']:+.2f} MB/min** ({worker['first_to_last']:+.2f}); "
-        f"limit {summary['growth_limit']:g} MB/min. Jobs of the run: {jobs}. "
+        f"limit {summary['growth_limit']:g} MB/min. Jobs the run created: {jobs.get('done', 0):,} done, "
+        f"{jobs.get('dead', 0)} dead, {jobs.get('due_not_done', 0)} due and not done, the rest (checkout "
+        "expiries) not due yet. "
         f"Logged errors: {summary['logged_errors']}. **{summary['verdict']}**.",
+        "",
+        "Latency by kind, ms (count: p50 / p99): "
+        + ", ".join(
+            f"{kind} {found['count']:,}: {found['p50_ms']:.0f} / {found['p99_ms']:.0f}"
+            for kind, found in summary["by_kind"].items()
+        )
+        + ".",
     ]
     return "\n".join(lines)
