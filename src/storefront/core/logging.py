@@ -62,6 +62,9 @@ def _renderer(fmt: str) -> list[Processor]:
     ]
 
 
+_DATA_LOGGERS = ("aiosqlite", "stripe")
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO | None = None) -> None:
     stream = stream or sys.stderr
     shared: list[Processor] = [
@@ -88,6 +91,13 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries whose debug lines carry data, kept at INFO even with LOG_LEVEL=DEBUG:
+    # aiosqlite writes every statement with its parameters (password hashes, API token
+    # hashes, addresses: tests/test_secrets_not_logged.py found them), Stripe's SDK its
+    # request and response bodies (a PaymentIntent's client_secret). SQLAlchemy's engine
+    # logs stay at its own default, WARNING.
+    for name in _DATA_LOGGERS:
+        logging.getLogger(name).setLevel(max(LEVELS[level], logging.INFO))
     # Our own middleware writes one line per request; uvicorn's would be a duplicate.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error", "granian", "_granian"):
