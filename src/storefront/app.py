@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from storefront import __version__
@@ -30,6 +30,7 @@ from storefront.core.logging import configure_logging
 from storefront.core.middleware import BodyLimitsMiddleware, HeadLimitsMiddleware, RequestContextMiddleware
 from storefront.core.observability import Metrics
 from storefront.core.outages import install_outage_handlers
+from storefront.core.params import single_valued_query
 from storefront.dashboard.router import router as dashboard_router
 from storefront.identity.router import auth_router, users_router
 from storefront.jobs.router import router as jobs_router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redoc_url=None,
         docs_url=None,  # served from a package by core/apidocs.py
+        dependencies=[Depends(single_valued_query)],
     )
     app.state.settings = settings
     app.state.metrics = metrics

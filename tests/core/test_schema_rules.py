@@ -129,6 +129,12 @@ async def test_api_refuses_what_the_schema_refuses(api: Api) -> None:
     assert_error(await api.client.post("/api/v1/todos", json=dated, headers=customer), 422, "VALIDATION_ERROR")
     empty_cursor = await api.client.get("/api/v1/todos", params={"cursor": ""}, headers=customer)
     assert empty_cursor.status_code == 200, empty_cursor.text  # the schema: empty is the first page
+    twice = await api.client.get("/api/v1/todos?cursor=&cursor=x.y", headers=customer)
+    assert assert_error(twice, 422, "VALIDATION_ERROR")["details"] == [
+        {"field": "cursor", "message": "given more than once"}
+    ]
+    unknown_twice = await api.client.get("/api/v1/todos?utm=1&utm=2", headers=customer)  # not ours: ignored
+    assert unknown_twice.status_code == 200, unknown_twice.text
 
 
 async def test_a_new_zone_has_no_rate_ids_and_products_route_only_numbers(api: Api) -> None:

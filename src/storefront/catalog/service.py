@@ -202,7 +202,10 @@ class ProductService:
 
     async def patch(self, product_id: int, data: ProductPatch, if_match: str | None) -> SavedProduct:
         product = await self._for_update(product_id, if_match)
-        return await self._apply(product, data.model_dump(exclude_unset=True))
+        # null leaves a field as it is, as in every PATCH of the API (no product field can be
+        # empty: a null title or price reached the database and answered 500; ./dev fuzz).
+        changes = {field: value for field, value in data.model_dump(exclude_unset=True).items() if value is not None}
+        return await self._apply(product, changes)
 
     async def delete(self, product_id: int, if_match: str | None = None) -> None:
         """Erase a product nothing references; archive one that orders still need."""
