@@ -143,6 +143,15 @@ async def test_what_granian_refuses_itself(server: int) -> None:
     assert (status, headers["connection"], body) == (431, "close", b"")
     status, headers, body = await exchange(server, get("/api/v1/products?q=" + "a" * 70_000))
     assert (status, headers["connection"], body) == (414, "close", b"")
+    # A request that is not HTTP: a bad request line, a header without its colon, a
+    # Content-Length that is not a number.
+    for malformed in (
+        b"GARBAGE\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n",
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    ):
+        status, headers, body = await exchange(server, malformed)
+        assert (status, body) == (400, b""), malformed
     # The process is unharmed.
     status, _, _ = await exchange(server, get("/health/live"))
     assert status == 200
