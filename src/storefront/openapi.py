@@ -5,8 +5,9 @@ headers that come with them. Derived from the code, so it cannot drift from it:
 - from each route's dependencies: a bearer token (401), the admin role (403);
 - from its shape: path parameters (404), a body (400 malformed JSON, 408 too slow,
   413 too large), a cursor (400), any parameter (422, the envelope with field details);
-- from the layers every request passes: 429 (requests in progress per client; not on the
-  probes), 503 (a dependency down; not on the liveness probes, which touch nothing);
+- from the layers every request passes: 414 and 431 (the request head's size), 429
+  (requests in progress per client; not on the probes), 503 (a dependency down; not on
+  the liveness probes, which touch nothing);
 - statuses a route declares itself (409, 412, ...) keep their descriptions.
 """
 
@@ -70,6 +71,8 @@ DESCRIPTIONS = {
     404: "No such resource, or it belongs to someone else",
     408: "The body did not arrive within BODY_READ_TIMEOUT_SECONDS",
     413: "The body is over MAX_BODY_BYTES",
+    414: "The path and query string are over MAX_URL_BYTES",
+    431: "The request headers are over MAX_HEADER_BYTES in all",
     422: "Invalid fields (`details` names them)",
     429: "Too many requests: failed logins, or requests in progress from this address",
     503: "A dependency (database, Redis, payment or AI provider) is unavailable",
@@ -87,7 +90,7 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 def error_statuses(route: Any) -> set[int]:
     """For an API route as mounted (its prefix applied): the error statuses it can answer."""
     calls = set(_calls(route.dependant))
-    statuses: set[int] = set()
+    statuses: set[int] = {414, 431}  # the request head's limits hold for every route
     if get_principal in calls:
         statuses.add(401)
     if get_admin_user in calls:
