@@ -28,6 +28,14 @@ def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per suite
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (the machine has 2 cores)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")
     parser.add_argument("--smoke", action="store_true", help="tiny and quick: proves the harness works (CI)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="catalog: only scenarios whose name contains TEXT (repeatable; case-insensitive), with the references "
+        "they are compared to; no checkout, results to catalog-<N>-only.json, docs untouched",
+    )
     args, rest = parser.parse_known_args(argv)
     if args.suite == "servers":
         from bench import asgi_servers
@@ -41,6 +49,8 @@ def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per suite
         from bench import console_render
 
         return console_render.main([arg for arg in argv if arg != "console"])
+    if args.only and args.suite != "catalog":
+        parser.error("--only selects catalog scenarios")
     if rest:
         parser.error(f"unknown arguments: {' '.join(rest)}")
 
@@ -61,10 +71,12 @@ def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per suite
         threads=args.threads,
         fresh=args.fresh,
         sqlite=not args.no_sqlite,
-        # A smoke run must not overwrite the real figures.
-        output=results / ("catalog-smoke.json" if smoke else f"catalog-{args.products}.json"),
-        docs=None if smoke else PROJECT_ROOT / "docs" / "performance.md",
+        # A smoke run, or a partial one, must not overwrite the real figures.
+        output=results
+        / ("catalog-smoke.json" if smoke else f"catalog-{args.products}{'-only' if args.only else ''}.json"),
+        docs=None if smoke or args.only else PROJECT_ROOT / "docs" / "performance.md",
         smoke=smoke,
+        only=tuple(args.only),
     )
     try:
         return catalog.run(options)

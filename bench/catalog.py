@@ -57,6 +57,7 @@ class Options:
     output: Path
     docs: Path | None
     smoke: bool = False  # tiny and quick (CI): the cart checkout scenario then has a few buyers
+    only: tuple[str, ...] = ()  # scenario name fragments: a partial run (no checkout)
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,17 @@ def scenarios(deep: str, depth: int, sqlite_deep: str | None) -> list[Scenario]:
     return found
 
 
+def selected(plan: list[Scenario], only: tuple[str, ...]) -> list[Scenario]:
+    """The scenarios named by ``--only`` fragments, with those they are compared to, in plan order."""
+    if not only:
+        return plan
+    wanted = {s.name for s in plan if any(fragment.lower() in s.name.lower() for fragment in only)}
+    if not wanted:
+        raise BenchError(f"no scenario matches {', '.join(only)}: {', '.join(s.name for s in plan)}")
+    wanted |= {other for s in plan if s.name in wanted for other in s.compare_to}
+    return [s for s in plan if s.name in wanted]
+
+
 def measure(opts: Options) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed: apt-get install wrk")
@@ -398,7 +410,10 @@ def measure(opts: Options) -> dict[str, Any]:
             sqlite_env = base_env(sqlite_url, workdir / "sqlite")
             specs["sqlite"] = ServerSpec(None, sqlite_env)
             specs["sqlite_nocache"] = ServerSpec(None, {**sqlite_env, "STOREFRONT_CACHE_ENABLED": "false"})
-        plan = scenarios(deep, depth, sqlite_deep)
+        plan = selected(scenarios(deep, depth, sqlite_deep), opts.only)
+        checkout = not opts.only
+        needed = {scenario.server for scenario in plan} | ({"app_redis"} if checkout else set())
+        specs = {name: spec for name, spec in specs.items() if name in needed}
         runs: dict[str, list[tuple[Any, float]]] = {scenario.name: [] for scenario in plan}
         with servers(specs, workdir) as running:
             scripts = {
@@ -427,13 +442,15 @@ def measure(opts: Options) -> dict[str, Any]:
                         + (f"  ERRORS {errors}" if errors else ""),
                         flush=True,
                     )
-            checkout_result = measure_checkout(
-                opts, running["app_redis"], pg_url, workdir, {**pg_env, "STOREFRONT_REDIS_URL": BENCH_REDIS}
-            )
-            # On the same server, right after: the direct orders/s just measured are its baseline.
-            cart_result = measure_cart_checkout(
-                opts, running["app_redis"], pg_url, workdir, pg_env, checkout_result["orders_per_second"]
-            )
+            checkout_result = cart_result = None
+            if checkout:
+                checkout_result = measure_checkout(
+                    opts, running["app_redis"], pg_url, workdir, {**pg_env, "STOREFRONT_REDIS_URL": BENCH_REDIS}
+                )
+                # On the same server, right after: the direct orders/s just measured are its baseline.
+                cart_result = measure_cart_checkout(
+                    opts, running["app_redis"], pg_url, workdir, pg_env, checkout_result["orders_per_second"]
+                )
     results = [
         Result(
             scenario=name,
@@ -545,9 +562,10 @@ def ratio_rows(plan: list[Scenario], results: list[Result]) -> list[tuple[Scenar
     rows = []
     for scenario in plan:
         result = by_name[scenario.name]
-        ratios = {"R0": round(result.rps / by_name["R0 hello (server ceiling)"].rps, 3)}
+        ceiling = by_name.get("R0 hello (server ceiling)")
+        ratios = {"R0": round(result.rps / ceiling.rps, 3)} if ceiling and ceiling.rps else {}
         for other in scenario.compare_to:
-            if by_name[other].rps:
+            if other in by_name and by_name[other].rps:
                 ratios[other] = round(result.rps / by_name[other].rps, 2)
         rows.append((scenario, result, ratios))
     return rows
@@ -569,9 +587,10 @@ def render(rows: list[tuple[Scenario, Result, dict[str, float]]], meta: dict[str
             if result.errors
             else ""
         )
+        ceiling = f"{ratios['R0']:.2f}" if "R0" in ratios else ""  # a partial run may leave R0 out
         lines.append(
             f"| {scenario.name}{flag} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | "
-            f"{result.server_cpu_percent:.0f} | {ratios['R0']:.2f} | {others} |"
+            f"{result.server_cpu_percent:.0f} | {ceiling} | {others} |"
         )
     return "\n".join(lines)
 
@@ -637,7 +656,9 @@ def run(opts: Options) -> int:
         "cpu_count": os.cpu_count(),
         "seconds": round(time.monotonic() - started),
     }
-    table = render(rows, meta) + render_checkout(measured["checkout"]) + render_cart_checkout(measured["cart_checkout"])
+    table = render(rows, meta)
+    if measured["checkout"] is not None:
+        table += render_checkout(measured["checkout"]) + render_cart_checkout(measured["cart_checkout"])
     print()
     print(table)
     opts.output.parent.mkdir(parents=True, exist_ok=True)
@@ -659,9 +680,9 @@ def run(opts: Options) -> int:
     opts.output.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"\nwrote {opts.output}")
     failed = [result.scenario for scenario, result, _ in rows if result.errors and not scenario.contrast]
-    if measured["checkout"]["errors"]:
+    if measured["checkout"] and measured["checkout"]["errors"]:
         failed.append("checkout")
-    if measured["cart_checkout"]["errors"]:
+    if measured["cart_checkout"] and measured["cart_checkout"]["errors"]:
         failed.append("cart checkout")
     if failed:
         # Errors mean a scenario measured something other than what it claims: no figures from this run.
