@@ -28,6 +28,7 @@ async def test_list_read_and_read_all(api: Api, ordered: tuple[dict[str, str], d
     listed = (await api.client.get("/api/v1/notifications", params={"limit": 2}, headers=buyer)).json()
     assert len(listed["items"]) == 2
     assert all(item["kind"] == "order_placed" and item["read_at"] is None for item in listed["items"])
+    assert all(item["body"].startswith("1 item, total ") for item in listed["items"])  # not "1 items"
     rest = (
         await api.client.get("/api/v1/notifications", params={"cursor": listed["next_cursor"]}, headers=buyer)
     ).json()

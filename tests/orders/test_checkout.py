@@ -198,6 +198,7 @@ async def test_an_order_sends_an_email_and_notifies(api: Api, shop: dict[str, An
 
     mine = (await api.client.get("/api/v1/notifications", headers=buyer)).json()["items"]
     assert [(item["kind"], item["data"]["order_id"]) for item in mine] == [("order_placed", order["id"])]
+    assert mine[0]["body"].startswith("8 items, total ")
     alerts = (await api.client.get("/api/v1/notifications", params={"unread": "true"}, headers=admin)).json()["items"]
     low = [item for item in alerts if item["kind"] == "low_stock"]
     assert [(item["data"]["product_id"], item["data"]["stock"]) for item in low] == [(shop["mug"]["id"], 2)]

@@ -80,11 +80,12 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
             order = await OrderRepository(session).get(order_id, None)
             if order is None:
                 return
+            units = sum(line.quantity for line in order.lines)
             await NotificationService(session, events).notify(
                 order.user_id,
                 kind="order_placed",
                 title=f"Order #{order.id} placed",
-                body=f"{sum(line.quantity for line in order.lines)} items, total {order.total:.2f}",
+                body=f"{units} {'item' if units == 1 else 'items'}, total {order.total:.2f}",
                 data={"order_id": order.id, "total": f"{order.total:.2f}"},
                 dedupe_key=f"order_placed:{order.id}",
             )
