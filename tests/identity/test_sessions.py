@@ -127,6 +127,9 @@ async def test_password_change_needs_the_current_password(api: Api) -> None:
 async def test_password_change_signs_out_other_logins_only(api: Api) -> None:
     user, here = await api.user_tokens()
     elsewhere = await api.login(user["email"])
+    minted = await api.client.post("/api/v1/auth/api-tokens", json={"name": "ci"}, headers=bearer(here["access_token"]))
+    api_token = minted.json()["token"]
+    assert await _me_status(api, api_token) == 200
     response = await api.client.patch(
         "/api/v1/users/me",
         json={"new_password": "a brand new one", "current_password": PASSWORD},
@@ -135,6 +138,7 @@ async def test_password_change_signs_out_other_logins_only(api: Api) -> None:
     assert response.status_code == 200, response.text
     assert await _me_status(api, here["access_token"]) == 200
     assert await _me_status(api, elsewhere["access_token"]) == 401
+    assert await _me_status(api, api_token) == 401  # personal API tokens end too
     old = await api.client.post("/api/v1/auth/login", json={"email": user["email"], "password": PASSWORD})
     assert_error(old, 401, "UNAUTHENTICATED")
     await api.login(user["email"], "a brand new one")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from storefront.core.pagination import IdKeyset
 from storefront.core.repository import Repository
@@ -89,3 +89,9 @@ class ApiTokenRepository(Repository):
     async def delete(self, token: ApiToken) -> None:
         await self.session.delete(token)
         await self.session.flush()
+
+    async def delete_all_for(self, user_id: int, keep: int | None = None) -> None:
+        statement = delete(ApiToken).where(ApiToken.user_id == user_id)
+        if keep is not None:
+            statement = statement.where(ApiToken.id != keep)
+        await self.session.execute(statement)

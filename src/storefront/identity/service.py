@@ -228,9 +228,11 @@ class UserService:
         if data.new_password is not None:
             await self._check_current_password(user, data.current_password, address)
             user.password_hash = await self.hasher.hash(data.new_password)
-            # A new password ends every other login: the old one may have leaked.
+            # A new password ends every other login and every other personal API token: the
+            # old password may have leaked, and with it whatever it could mint.
             current = principal.claims.session_id if principal.claims else None
             await self.sessions.revoke_all(user.id, keep=current)
+            await ApiTokenRepository(self.session).delete_all_for(user.id, keep=principal.api_token_id)
         elif data.current_password is not None:
             raise InvalidInput("current_password", "is only needed with new_password")
         if data.name is not None:
