@@ -104,22 +104,25 @@ async def test_an_open_circuit_makes_no_network_call_then_probes_after_the_cool_
     make_api: AppFactory, first: FakeProvider, second: FakeProvider
 ) -> None:
     first.default = status(500)
+    # A cool-down long enough that a loaded machine cannot outlast it between two calls;
+    # the products exist first, so only the calls themselves run while it counts.
     api = await ai_api(
-        make_api, first, second, ai_breaker_threshold=2, ai_breaker_cooldown_seconds=0.5, ai_max_attempts=1
+        make_api, first, second, ai_breaker_threshold=2, ai_breaker_cooldown_seconds=2.0, ai_max_attempts=1
     )
-    for _ in range(2):
-        assert (await generate(api, (await new_product(api))["id"])).json()["provider"] == second.entry()
+    products = [(await new_product(api))["id"] for _ in range(4)]
+    for product_id in products[:2]:
+        assert (await generate(api, product_id)).json()["provider"] == second.entry()
     assert first.count == 2
     # Open: the next product goes straight to the second provider.
-    assert (await generate(api, (await new_product(api))["id"])).json()["provider"] == second.entry()
+    assert (await generate(api, products[2])).json()["provider"] == second.entry()
     assert first.count == 2
     status_body = (await api.client.get("/api/v1/ai/status", headers=await api.admin_headers())).json()
     assert status_body["providers"][0]["circuit"] == "open"
     assert status_body["providers"][0]["failures"] == {"server_error": 2, "circuit_open": 1}
     # After the cool-down one probe goes out; it succeeds and closes the circuit.
     first.default = answer()
-    await asyncio.sleep(0.6)
-    assert (await generate(api, (await new_product(api))["id"])).json()["provider"] == first.entry()
+    await asyncio.sleep(2.1)
+    assert (await generate(api, products[3])).json()["provider"] == first.entry()
     assert first.count == 3
     status_body = (await api.client.get("/api/v1/ai/status", headers=await api.admin_headers())).json()
     assert status_body["providers"][0]["circuit"] == "closed"
@@ -129,12 +132,13 @@ async def test_a_failed_probe_opens_the_circuit_again(
     make_api: AppFactory, first: FakeProvider, second: FakeProvider
 ) -> None:
     first.default = status(500)
-    api = await ai_api(make_api, first, second, ai_breaker_threshold=1, ai_breaker_cooldown_seconds=0.3)
-    await generate(api, (await new_product(api))["id"])
+    api = await ai_api(make_api, first, second, ai_breaker_threshold=1, ai_breaker_cooldown_seconds=2.0)
+    products = [(await new_product(api))["id"] for _ in range(3)]  # made first: only calls run in the cool-down
+    await generate(api, products[0])
     assert first.count == 1  # the failure that opened the circuit is not retried
-    await asyncio.sleep(0.4)
-    await generate(api, (await new_product(api))["id"])  # the probe, failing
-    await generate(api, (await new_product(api))["id"])  # open again: skipped
+    await asyncio.sleep(2.1)
+    await generate(api, products[1])  # the probe, failing
+    await generate(api, products[2])  # open again: skipped
     assert first.count == 2
 
 

@@ -74,12 +74,14 @@ async def test_mail_is_retried_with_backoff_and_sent_once_when_smtp_returns(tmp_
     # Done on the 5th attempt, well within its 8: not dead, no error left.
     assert (job.status, job.attempts, job.max_attempts, job.last_error) == ("done", 5, 8, None)
     # The delays grew: the gap between two due times is the next delay, base x 2^(n-1) within the
-    # jitter (±20%), plus the time the sweep (every 0.05 s) took to start the attempt.
+    # jitter (±20%), plus the time the sweep (every 0.05 s) took to start the attempt and the
+    # attempt took to fail: only ever more, and up to a second on a loaded machine (a CI run
+    # with other work beside it saw 0.79 s for a 0.4 s delay). The lower bounds alone grow
+    # (0.32, 0.64, 1.28 s), so the delays cannot stay flat.
     gaps = [(due[n + 1] - due[n]).total_seconds() for n in (1, 2, 3)]
     for attempt, gap in enumerate(gaps, start=2):
         expected = RETRY_BASE * 2 ** (attempt - 1)
-        assert expected * 0.8 <= gap <= expected * 1.2 + 0.3, (attempt, gaps)
-    assert gaps == sorted(gaps)
+        assert expected * 0.8 <= gap <= expected * 1.2 + 1.0, (attempt, gaps)
     print(f"delays {[round(gap, 2) for gap in gaps]} s after attempts 2-4; delivered {delivered:.2f} s after the order")
     # Bounded: never more than 10 minutes (+20%) between attempts, whatever the attempt.
     assert max(backoff(attempt, 2.0) for attempt in range(1, 40)) <= 600 * 1.2
