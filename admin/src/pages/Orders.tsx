@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { ErrorNotice } from "../components/Notice";
+import { Pager } from "../components/Pager";
 import { formatCount, formatMoment, formatMoney, formatStatus } from "../format";
 import { onNotification } from "../live";
 import { type Location, href, navigate, onLinkClick } from "../router";
@@ -174,27 +175,7 @@ export function Orders({ location }: { location: Location }) {
               </table>
             </div>
           )}
-          <nav class="pager" aria-label="Pages">
-            <button
-              type="button"
-              class="secondary"
-              disabled={trail.current.length === 0}
-              onClick={() => show({ cursor: trail.current.pop() ?? null }, true)}
-            >
-              Previous
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={page.next_cursor === null}
-              onClick={() => {
-                trail.current.push(cursor);
-                show({ cursor: page.next_cursor }, true);
-              }}
-            >
-              Next
-            </button>
-          </nav>
+          <Pager trail={trail} cursor={cursor} next={page.next_cursor} go={(next) => show({ cursor: next }, true)} />
         </>
       )}
     </>

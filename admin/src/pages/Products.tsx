@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { ErrorNotice } from "../components/Notice";
+import { Pager } from "../components/Pager";
 import { formatCount, formatMoney, formatMoment } from "../format";
 import { takeFlash } from "../flash";
 import { type Location, href, navigate, onLinkClick } from "../router";
@@ -199,30 +200,7 @@ export function Products({ location }: { location: Location }) {
               </table>
             </div>
           )}
-          <nav class="pager" aria-label="Pages">
-            <button
-              type="button"
-              class="secondary"
-              disabled={trail.current.length === 0}
-              onClick={() => {
-                const previous = trail.current.pop() ?? null;
-                show({ cursor: previous }, true);
-              }}
-            >
-              Previous
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={page.next_cursor === null}
-              onClick={() => {
-                trail.current.push(cursor);
-                show({ cursor: page.next_cursor }, true);
-              }}
-            >
-              Next
-            </button>
-          </nav>
+          <Pager trail={trail} cursor={cursor} next={page.next_cursor} go={(next) => show({ cursor: next }, true)} />
         </>
       )}
     </>

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { ErrorNotice } from "../components/Notice";
+import { Pager } from "../components/Pager";
 import { formatMoment } from "../format";
 import { type Location, href, navigate } from "../router";
 import { useSession } from "../session";
@@ -126,27 +127,7 @@ export function Users({ location }: { location: Location }) {
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages">
-            <button
-              type="button"
-              class="secondary"
-              disabled={trail.current.length === 0}
-              onClick={() => navigate(href("/users", { cursor: trail.current.pop() ?? null }))}
-            >
-              Previous
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={page.next_cursor === null}
-              onClick={() => {
-                trail.current.push(cursor);
-                navigate(href("/users", { cursor: page.next_cursor }));
-              }}
-            >
-              Next
-            </button>
-          </nav>
+          <Pager trail={trail} cursor={cursor} next={page.next_cursor} go={(next) => navigate(href("/users", { cursor: next }))} />
         </>
       )}
     </>
