@@ -323,7 +323,8 @@ def scenarios(deep: str, depth: int, sqlite_deep: str | None) -> list[Scenario]:
             ("app /health/live", "F1 product by id"),
             "1,000 hot ids, warmed",
         ),
-        Scenario("app listing first page, cache off", "app_nocache", api + "?limit=20"),
+        Scenario("F1 listing first page", "f1", "/products?limit=20"),
+        Scenario("app listing first page, cache off", "app_nocache", api + "?limit=20", ("F1 listing first page",)),
         Scenario("app listing first page, cached", "app", api + "?limit=20", ("app listing first page, cache off",)),
         Scenario(
             "app listing cursor page at 90% depth",

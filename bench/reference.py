@@ -2,7 +2,8 @@
 
 - R0: a raw ASGI hello-world: the server's ceiling.
 - F1: FastAPI reading the row with raw asyncpg into a Pydantic model: the
-  framework's floor for a database read.
+  framework's floor for a database read; and the listing's first page (20 newest
+  live products, one statement) the same way.
 - S: the tutorial pattern: an ORM session per request through ``Depends``,
   ``ILIKE '%q%'`` search and ``OFFSET`` pages.
 
@@ -90,9 +91,41 @@ FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id = $1
 """
 
 
-def f1() -> FastAPI:
+# The first page of the default listing (newest live products), one statement: the
+# partial index on created_at of live products drives it, as it drives Storefront's.
+F1_LISTING = """
+SELECT p.id, p.slug, p.title, p.description, p.price_cents, p.stock, p.low_stock_threshold,
+       p.seo_keywords::text AS seo_keywords, p.created_at, p.updated_at,
+       c.id AS category_id, c.name AS category_name, c.slug AS category_slug
+FROM products p JOIN categories c ON c.id = p.category_id
+WHERE p.archived_at IS NULL ORDER BY p.created_at DESC, p.id DESC LIMIT $1
+"""
+
+
+class PageOut(BaseModel):
+    items: list[ProductOut]
+    next_cursor: str | None
+
+
+def _product_out(row: Any) -> ProductOut:
     import json
 
+    return ProductOut(
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        description=row["description"],
+        category=CategoryOut(id=row["category_id"], name=row["category_name"], slug=row["category_slug"]),
+        price=f"{row['price_cents'] / 100:.2f}",
+        stock=row["stock"],
+        low_stock_threshold=row["low_stock_threshold"],
+        seo_keywords=json.loads(row["seo_keywords"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def f1() -> FastAPI:
     pool: dict[str, asyncpg.Pool] = {}
 
     @asynccontextmanager
@@ -112,19 +145,16 @@ def f1() -> FastAPI:
         row = await pool["db"].fetchrow(F1_QUERY, product_id)
         if row is None:
             raise HTTPException(404)
-        return ProductOut(
-            id=row["id"],
-            slug=row["slug"],
-            title=row["title"],
-            description=row["description"],
-            category=CategoryOut(id=row["category_id"], name=row["category_name"], slug=row["category_slug"]),
-            price=f"{row['price_cents'] / 100:.2f}",
-            stock=row["stock"],
-            low_stock_threshold=row["low_stock_threshold"],
-            seo_keywords=json.loads(row["seo_keywords"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+        return _product_out(row)
+
+    @app.get("/products", response_model=PageOut)
+    async def listing(limit: int = 20) -> PageOut:
+        # One row more than the page tells whether there is a next one, as Storefront does;
+        # the cursor is the last row's position, unsigned (Storefront signs its own).
+        rows = await pool["db"].fetch(F1_LISTING, limit + 1)
+        items = [_product_out(row) for row in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return PageOut(items=items, next_cursor=f"{last['created_at'].isoformat()}|{last['id']}" if last else None)
 
     return app
 
