@@ -149,6 +149,9 @@ async def test_a_new_zone_has_no_rate_ids_and_products_route_only_numbers(api: A
     long_slug = {"slug": "a" * 121}
     response = await api.client.patch(f"/api/v1/categories/{category['id']}", json=long_slug, headers=admin)
     assert assert_error(response, 422, "VALIDATION_ERROR")["details"][0]["field"] == "slug"
+    # A slug path parameter has a slug's shape (NUL reached PostgreSQL: a 500).
+    bad_slug = await api.client.get("/api/v1/products/by-slug/%00abc")
+    assert assert_error(bad_slug, 422, "VALIDATION_ERROR")["details"][0]["field"] == "slug"
     # /products/search answers 405 to PUT (not 403 or 422 from /products/{product_id}).
     response = await api.client.put("/api/v1/products/search", headers=admin)
     assert response.status_code == 405

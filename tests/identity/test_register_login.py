@@ -68,6 +68,11 @@ async def test_unknown_email_and_wrong_password_look_the_same(api: Api) -> None:
     unknown_error = assert_error(unknown, 401, "UNAUTHENTICATED")
     assert wrong_error["message"] == unknown_error["message"]
     assert wrong.headers["www-authenticate"] == unknown.headers["www-authenticate"] == "Bearer"
+    # NUL in the email (PostgreSQL refuses it in a query: it was a 500) is an unknown account too.
+    nul = await api.client.post("/api/v1/auth/login", json={"email": "a\x00b@example.com", "password": "x"})
+    assert assert_error(nul, 401, "UNAUTHENTICATED")["message"] == wrong_error["message"]
+    form = await api.client.post("/api/v1/auth/token", data={"username": "\x00n", "password": "x"})
+    assert_error(form, 401, "UNAUTHENTICATED")
 
 
 async def test_unknown_email_costs_a_hash_like_a_wrong_password(make_api: AppFactory) -> None:

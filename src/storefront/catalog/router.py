@@ -124,7 +124,11 @@ async def search_products(
 
 
 @products_router.get("/by-slug/{slug}", response_model=ProductRead)
-async def read_product_by_slug(slug: Annotated[str, Path(max_length=200)], reader: ReaderDep) -> Response:
+async def read_product_by_slug(
+    # A slug's shape: anything else names no product (and NUL reached PostgreSQL: a 500).
+    slug: Annotated[Slug, Path(description="The product's slug.")],
+    reader: ReaderDep,
+) -> Response:
     tag, body = await reader.product_by_slug(slug)
     return _json(body, tag)
 
