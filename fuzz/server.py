@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench.asgi_servers import free_port, stop_server
 from sqlalchemy.engine import make_url
 
 FUZZ_DIR = Path(__file__).resolve().parent
@@ -39,12 +38,6 @@ class Server:
         env = {key: value for key, value in os.environ.items() if not key.startswith("STOREFRONT_")}
         env.update(PYTHONPATH=str(PROJECT_ROOT), NO_PROXY="127.0.0.1")
         return env
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _storefront(*args: str, env: dict[str, str], cwd: Path) -> None:
@@ -119,7 +112,7 @@ def running_server(database_server: str | None, redis_url: str | None) -> Iterat
                 env["STOREFRONT_REDIS_URL"] = redis_url
             if database_server is not None:
                 _storefront("db", "upgrade", env=env, cwd=workdir)
-            port = _free_port()
+            port = free_port()
             log = workdir / "serve.log"
             with log.open("wb") as output:
                 process = subprocess.Popen(  # noqa: S603 - our own command
@@ -136,13 +129,7 @@ def running_server(database_server: str | None, redis_url: str | None) -> Iterat
                 _storefront("create-admin", "--email", ADMIN[0], "--password", ADMIN[1], env=env, cwd=workdir)
                 yield Server(url=url, workdir=workdir, env=env)
             finally:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+                stop_server(process)  # the whole session: Granian's worker too
                 errors = [line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line]
                 if errors:
                     print(f"fuzz: the server logged {len(errors)} tracebacks:\n{log.read_text()[-5000:]}")

@@ -31,3 +31,13 @@ const STATUS_LABELS: Record<string, string> = {
 };
 
 export const formatStatus = (status: string): string => STATUS_LABELS[status] ?? status;
+
+/**
+ * A list page's status line: "No orders match." or "Showing 25 orders (page 2)." `page` is
+ * 1 for the first page, which says `firstPageNote` instead of its number (if any).
+ */
+export function pageSummary(shown: number, noun: string, page: number, firstPageNote = ""): string {
+  if (shown === 0) return `No ${noun}s match.`;
+  const where = page > 1 ? ` (page ${page})` : firstPageNote;
+  return `Showing ${formatCount(shown)} ${noun}${shown === 1 ? "" : "s"}${where}.`;
+}

@@ -18,3 +18,13 @@ export function ErrorNotice({ error, action }: { error: unknown; action?: string
     </div>
   );
 }
+
+/** What an action just did ("Saved", "Replayed"), announced politely; nothing when null. */
+export function DoneNotice({ message }: { message: string | null | undefined }) {
+  if (!message) return null;
+  return (
+    <div class="notice ok" role="status">
+      <p>{message}</p>
+    </div>
+  );
+}

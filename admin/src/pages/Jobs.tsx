@@ -2,7 +2,7 @@
 // GET /admin/jobs (the API's default status is dead) and POST /admin/jobs/{id}/retry.
 import { useEffect, useState } from "preact/hooks";
 import { type Page, client } from "../api";
-import { ErrorNotice } from "../components/Notice";
+import { DoneNotice, ErrorNotice } from "../components/Notice";
 import { formatMoment } from "../format";
 import type { Job } from "../types";
 
@@ -56,11 +56,7 @@ export function Jobs() {
         Background work (emails, notifications, AI content) is retried with back-off; a job whose every attempt failed is dead and waits here
         until it is replayed.
       </p>
-      {message && (
-        <div class="notice ok" role="status">
-          <p>{message}</p>
-        </div>
-      )}
+      <DoneNotice message={message} />
       {error !== null && <ErrorNotice error={error} action="Jobs" />}
       {jobs === null && error === null && <p role="status">Loading the jobs…</p>}
       {jobs !== null && jobs.length === 0 && <p role="status">No dead jobs.</p>}

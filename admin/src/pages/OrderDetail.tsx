@@ -3,7 +3,7 @@
 // refuses (409: someone else moved it first) is shown, and the order is read again.
 import { useEffect, useState } from "preact/hooks";
 import { client } from "../api";
-import { ErrorNotice } from "../components/Notice";
+import { DoneNotice, ErrorNotice } from "../components/Notice";
 import { RefundForm } from "../components/RefundForm";
 import { formatMoment, formatMoney, formatStatus } from "../format";
 import { onNotification } from "../live";
@@ -95,11 +95,7 @@ export function OrderDetail({ id }: { id: number }) {
           Back to orders
         </a>
       </div>
-      {done && (
-        <div class="notice ok" role="status">
-          <p>{done}</p>
-        </div>
-      )}
+      <DoneNotice message={done} />
       {refused && <ErrorNotice error={refused.error} action={refused.action} />}
       <div class="grid">
         <section class="card" aria-labelledby="order-state">

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { ErrorNotice } from "../components/Notice";
 import { Pager } from "../components/Pager";
-import { formatCount, formatMoment, formatMoney, formatStatus } from "../format";
+import { formatCount, formatMoment, formatMoney, formatStatus, pageSummary } from "../format";
 import { onNotification } from "../live";
 import { type Location, href, navigate, onLinkClick } from "../router";
 import type { AdminUser, Order, OrderStatus } from "../types";
@@ -131,11 +131,12 @@ export function Orders({ location }: { location: Location }) {
       {page !== null && (
         <>
           <p class="muted" role="status">
-            {page.items.length === 0
-              ? "No orders match."
-              : `Showing ${formatCount(page.items.length)} order${page.items.length === 1 ? "" : "s"}${
-                  trail.current.length ? ` (page ${trail.current.length + 1})` : ", newest first; new orders appear as they come"
-                }.`}
+            {pageSummary(
+              page.items.length,
+              "order",
+              trail.current.length + 1,
+              ", newest first; new orders appear as they come",
+            )}
           </p>
           {page.items.length > 0 && (
             <div class="table-wrap" tabIndex={0} role="region" aria-label="Orders (scrolls sideways)">

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, client } from "../api";
 import { FieldError, fieldAttributes } from "../components/Field";
-import { ErrorNotice } from "../components/Notice";
+import { DoneNotice, ErrorNotice } from "../components/Notice";
 import { setFlash, takeFlash } from "../flash";
 import { formatMoment } from "../format";
 import { href, navigate, onLinkClick } from "../router";
@@ -202,11 +202,7 @@ export function ProductForm({ id }: { id: number | null }) {
           Back to products
         </a>
       </div>
-      {message && (
-        <div class="notice ok" role="status">
-          <p>{message}</p>
-        </div>
-      )}
+      <DoneNotice message={message} />
       {conflict && (
         <div class="notice error" role="alert">
           <p>{CONFLICT_MESSAGE}</p>

@@ -2,9 +2,9 @@
 // GET /products/search. Filters live in the address, so a view can be bookmarked.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
-import { ErrorNotice } from "../components/Notice";
+import { DoneNotice, ErrorNotice } from "../components/Notice";
 import { Pager } from "../components/Pager";
-import { formatCount, formatMoney, formatMoment } from "../format";
+import { formatCount, formatMoney, formatMoment, pageSummary } from "../format";
 import { takeFlash } from "../flash";
 import { type Location, href, navigate, onLinkClick } from "../router";
 import type { Category, Product, ProductSort } from "../types";
@@ -85,11 +85,7 @@ export function Products({ location }: { location: Location }) {
           New product
         </a>
       </div>
-      {flash && (
-        <div class="notice ok" role="status">
-          <p>{flash}</p>
-        </div>
-      )}
+      <DoneNotice message={flash} />
       <form
         class="filters"
         role="search"
@@ -155,11 +151,7 @@ export function Products({ location }: { location: Location }) {
       {page !== null && (
         <>
           <p class="muted" role="status">
-            {page.items.length === 0
-              ? "No products match."
-              : `Showing ${formatCount(page.items.length)} product${page.items.length === 1 ? "" : "s"}${
-                  trail.current.length ? ` (page ${trail.current.length + 1})` : ""
-                }.`}
+            {pageSummary(page.items.length, "product", trail.current.length + 1)}
           </p>
           {page.items.length > 0 && (
             <div class="table-wrap">

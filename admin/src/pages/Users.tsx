@@ -3,7 +3,7 @@
 // yourself, so your own row offers neither.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
-import { ErrorNotice } from "../components/Notice";
+import { DoneNotice, ErrorNotice } from "../components/Notice";
 import { Pager } from "../components/Pager";
 import { formatMoment } from "../format";
 import { type Location, href, navigate } from "../router";
@@ -49,11 +49,7 @@ export function Users({ location }: { location: Location }) {
       <div class="page-head">
         <h1>Users</h1>
       </div>
-      {message && (
-        <div class="notice ok" role="status">
-          <p>{message}</p>
-        </div>
-      )}
+      <DoneNotice message={message} />
       {error !== null && <ErrorNotice error={error} action="Users" />}
       {page === null && error === null && <p role="status">Loading the users…</p>}
       {page !== null && (

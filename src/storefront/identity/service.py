@@ -218,6 +218,7 @@ class UserService:
     ) -> None:
         self.session = session
         self.users = UserRepository(session)
+        self.api_tokens = ApiTokenRepository(session)
         self.hasher = hasher
         self.sessions = sessions
         self.throttle = throttle
@@ -234,7 +235,7 @@ class UserService:
             # old password may have leaked, and with it whatever it could mint.
             current = principal.claims.session_id if principal.claims else None
             await self.sessions.revoke_all(user.id, keep=current)
-            await ApiTokenRepository(self.session).delete_all_for(user.id, keep=principal.api_token_id)
+            await self.api_tokens.delete_all_for(user.id, keep=principal.api_token_id)
         elif data.current_password is not None:
             raise InvalidInput("current_password", "is only needed with new_password")
         if data.name is not None:
