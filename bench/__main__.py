@@ -34,7 +34,8 @@ def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per suite
         default=[],
         metavar="TEXT",
         help="catalog: only scenarios whose name contains TEXT (repeatable; case-insensitive), with the references "
-        "they are compared to; no checkout, results to catalog-<N>-only.json, docs untouched",
+        "they are compared to; `--only checkout` runs the direct checkout and its reference C1 (no worker drain, "
+        "no cart checkout); results to catalog-<N>-only.json, docs untouched",
     )
     args, rest = parser.parse_known_args(argv)
     if args.suite == "servers":

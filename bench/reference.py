@@ -13,15 +13,19 @@ Each is an app factory for ``uvicorn --factory``; the database comes from
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
+from redis.asyncio import Redis
 from sqlalchemy import JSON, ForeignKey, String, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
@@ -241,5 +245,169 @@ def s() -> FastAPI:
         if row is None:
             raise HTTPException(404)
         return row
+
+    return app
+
+
+# C1: checkout -------------------------------------------------------------------------------
+#
+# The floor for `POST /api/v1/orders` with an Idempotency-Key: the same request (bearer API
+# token, JSON body, key header), the same statements Storefront runs for it, all in ONE asyncpg
+# transaction: the token's owner (read, outside the transaction, as Storefront does), then the
+# key claimed, stock checked and taken, the order and its lines written, the two outbox jobs
+# written, the response stored against the key. No job hand-out to Redis after the commit (SQL
+# only): Storefront's hand-out is part of what it pays above this floor.
+
+C1_USER = """
+SELECT u.id FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1 AND u.is_active AND (t.expires_at IS NULL OR t.expires_at > now())
+"""
+C1_CLAIM = """
+INSERT INTO idempotency_keys (user_id, key, request_hash, locked_until, created_at, expires_at)
+VALUES ($1, $2, $3, now() + interval '60 seconds', now(), now() + interval '24 hours')
+ON CONFLICT (user_id, key) DO NOTHING RETURNING id
+"""
+C1_TAKE = """
+UPDATE products SET stock = stock - $2, version = version + 1, updated_at = now()
+WHERE id = $1 AND archived_at IS NULL AND stock >= $2
+RETURNING title, price_cents, stock, low_stock_threshold
+"""
+C1_ORDER = """
+INSERT INTO orders (user_id, status, total_cents, created_at, updated_at)
+VALUES ($1, 'placed', $2, now(), now()) RETURNING id, created_at, updated_at
+"""
+C1_LINE = """
+INSERT INTO order_lines (order_id, product_id, title, unit_price_cents, quantity, line_total_cents)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+C1_JOBS = """
+INSERT INTO jobs (name, payload, status, attempts, max_attempts, available_at, created_at)
+VALUES ('orders.confirmation_email', $1::json, 'pending', 0, 8, now(), now()),
+       ('orders.notify_placed', $1::json, 'pending', 0, 8, now(), now())
+RETURNING id
+"""
+C1_QUEUE = "storefront:jobs"  # the stream `storefront worker` reads (core/taskqueue.py)
+
+
+def _job_message(job_id: int) -> bytes:
+    """A job's hand-out as taskiq writes it to the stream, so that a worker runs C1's jobs too."""
+    return json.dumps(
+        {
+            "task_id": uuid.uuid4().hex,
+            "task_name": "storefront.run_job",
+            "labels": {},
+            "labels_types": {},
+            "args": [job_id],
+            "kwargs": {},
+        }
+    ).encode()
+
+
+C1_STORE = """
+UPDATE idempotency_keys SET response_status = 201, response_body = $3, locked_until = NULL
+WHERE user_id = $1 AND key = $2
+"""
+
+
+class OrderItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: int
+    quantity: int
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[OrderItemIn]
+
+
+class OrderLineOut(BaseModel):
+    product_id: int
+    title: str
+    unit_price: str
+    quantity: int
+    line_total: str
+
+
+class OrderOut(BaseModel):
+    id: int
+    status: str
+    items: list[OrderLineOut]
+    total: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def checkout() -> FastAPI:
+    pool: dict[str, asyncpg.Pool] = {}
+    brokers: dict[str, Redis] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pool["db"] = await asyncpg.create_pool(_database_url(), min_size=10, max_size=10)
+        brokers["redis"] = Redis.from_url(os.environ["STOREFRONT_REDIS_URL"])
+        yield
+        await brokers["redis"].aclose()
+        await pool["db"].close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "healthy"}
+
+    @app.post("/api/v1/orders", status_code=201)
+    async def place(
+        body: OrderIn,
+        authorization: Annotated[str, Header()],
+        idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
+    ) -> Response:
+        token = authorization.removeprefix("Bearer ")
+        db = pool["db"]
+        user_id = await db.fetchval(C1_USER, hashlib.sha256(token.encode()).hexdigest())
+        if user_id is None:
+            raise HTTPException(401)
+        wanted: dict[int, int] = {}
+        for item in body.items:
+            wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
+        fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        async with db.acquire() as connection, connection.transaction():
+            if await connection.fetchval(C1_CLAIM, user_id, idempotency_key, fingerprint) is None:
+                raise HTTPException(409)  # the bench sends fresh keys only
+            lines = []
+            for product_id in sorted(wanted):
+                row = await connection.fetchrow(C1_TAKE, product_id, wanted[product_id])
+                if row is None:
+                    raise HTTPException(409)
+                quantity = wanted[product_id]
+                lines.append((product_id, row["title"], row["price_cents"], quantity, row["price_cents"] * quantity))
+            total = sum(line[4] for line in lines)
+            order = await connection.fetchrow(C1_ORDER, user_id, total)
+            await connection.executemany(C1_LINE, [(order["id"], *line) for line in lines])
+            job_ids = [row["id"] for row in await connection.fetch(C1_JOBS, json.dumps({"order_id": order["id"]}))]
+            out = OrderOut(
+                id=order["id"],
+                status="placed",
+                items=[
+                    OrderLineOut(
+                        product_id=product_id,
+                        title=title,
+                        unit_price=f"{price / 100:.2f}",
+                        quantity=quantity,
+                        line_total=f"{line_total / 100:.2f}",
+                    )
+                    for product_id, title, price, quantity, line_total in lines
+                ],
+                total=f"{total / 100:.2f}",
+                created_at=order["created_at"],
+                updated_at=order["updated_at"],
+            )
+            encoded = out.model_dump_json()
+            await connection.execute(C1_STORE, user_id, idempotency_key, encoded)
+        # After the commit, like the app: the jobs handed to the worker's stream in one round trip.
+        async with brokers["redis"].pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.xadd(C1_QUEUE, {b"data": _job_message(job_id)})
+            await pipe.execute()
+        return Response(encoded, status_code=201, media_type="application/json")
 
     return app

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -26,8 +27,20 @@ from storefront.core.jobs import Job
 from storefront.runtime import Runtime
 from tests.helpers import Api, clean_committed
 
+
+def _redis_url_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist, worker N uses the database N after the one named (modulo 16):
+    tests flush their Redis database, so two workers must never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + int(worker[2:])) % 16}"))
+
+
 PG_URL = os.environ.get("STOREFRONT_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("STOREFRONT_TEST_REDIS_URL")
+REDIS_URL = _redis_url_of_this_worker(os.environ.get("STOREFRONT_TEST_REDIS_URL"))
 TEST_SECRET = "test-secret-" + "x" * 60  # long enough for HS512 too (the algorithm-swap test)
 
 

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(60.0, gt=0)
     job_retry_base_seconds: float = Field(2.0, gt=0)
     job_sweep_interval_seconds: float = Field(5.0, gt=0)
+    # The Redis stream of job hand-outs keeps about this many messages: acknowledged ones
+    # stay in a stream until trimmed, and untrimmed it grew by one message per job forever.
+    # A backlog longer than this loses its oldest hand-outs, not its jobs (the rows stay
+    # pending and the sweep hands them out again).
+    job_stream_max_length: int = Field(100_000, ge=1_000)
     # Run each job inside the request that enqueued it (tests, debugging); never in production.
     jobs_inline: bool = False
 

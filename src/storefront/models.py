@@ -1,6 +1,7 @@
 """Every table, gathered in one metadata for Alembic and the tests."""
 
 from storefront.ai import models as ai_models
+from storefront.analytics import models as analytics_models
 from storefront.cart import models as cart_models
 from storefront.catalog import models as catalog_models
 from storefront.core import idempotency as idempotency_models
@@ -18,6 +19,7 @@ metadata = Base.metadata
 
 __all__ = [
     "ai_models",
+    "analytics_models",
     "cart_models",
     "catalog_models",
     "idempotency_models",

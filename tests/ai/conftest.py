@@ -11,10 +11,12 @@ from tests.ai.fake_provider import FakeProvider, running
 from tests.conftest import AppFactory
 from tests.helpers import Api
 
-# Small numbers, so resilience shows within a test's time: a 1 s attempt, 3 s per provider.
+# Short back-offs so retries show within a test's time, but generous timeouts: a loaded CI
+# machine once took over 1 s to relay a fake provider's instant 500, which a 1 s timeout
+# counted as a timeout. Tests about timeouts and budgets set their own small values.
 FAST: dict[str, Any] = {
-    "ai_timeout_seconds": 1.0,
-    "ai_request_budget_seconds": 3.0,
+    "ai_timeout_seconds": 10.0,
+    "ai_request_budget_seconds": 20.0,
     "ai_max_attempts": 2,
     "ai_backoff_base_seconds": 0.01,
 }

@@ -5,6 +5,7 @@ figures following orders placed through the API, CSV exports, products, keyboard
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -240,6 +241,41 @@ async def test_products_search_filter_sort_and_pages(console: Console) -> None:
     await page.get_by_role("button", name="Search").click()
     await expect(page.locator("table.products tbody tr").first).to_contain_text(made[7]["title"])
     await expect(page.get_by_label("Sort")).to_be_disabled()
+
+
+async def test_the_pager_waits_for_the_page_of_a_new_sort(console: Console) -> None:
+    # The rows on screen answer the old sort until the new page arrives; following their
+    # cursor with the new sort would be refused (400). The new page is held back here.
+    api = console.api
+    category = await api.category("Held lamps")
+    for index in range(27):
+        await api.product(category["slug"], f"Held lamp {index:02d}", price=f"{100 - index}.00")
+    page = await console.page()
+    await console.sign_in(page, await console.admin())
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Products").click()
+    await page.get_by_label("Category").select_option(category["slug"])
+    await expect(page.locator("table.products tbody tr")).to_have_count(25)
+    next_button = page.get_by_role("button", name="Next")
+    await expect(next_button).to_be_enabled()
+
+    held: list[Route] = []
+    arrived = asyncio.Event()
+
+    async def hold(route: Route) -> None:  # the first request with the new sort only
+        if held:
+            await route.continue_()
+            return
+        held.append(route)
+        arrived.set()
+
+    await page.route(re.compile(r"/api/v1/products\?.*sort=price"), hold)
+    await page.get_by_label("Sort").select_option("price")
+    await asyncio.wait_for(arrived.wait(), 10)
+    await expect(next_button).to_be_disabled()  # the old sort's rows are still shown
+    await held[0].continue_()
+    await expect(next_button).to_be_enabled()
+    await next_button.click()
+    await expect(page.locator("table.products tbody tr")).to_have_count(2)
 
 
 async def test_keyboard_reaches_the_navigation(console: Console) -> None:

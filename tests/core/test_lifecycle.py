@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from storefront.config import Settings
-from storefront.core.db import Database, create_engine
+from storefront.core.db import Database
 from storefront.core.jobs import Job, JobContext, JobRunner
 from storefront.core.lifecycle import Lifecycle, until_set
 from tests.helpers import Api, assert_error, serve
@@ -91,19 +89,6 @@ async def test_until_set_stops_at_the_event_or_at_the_end() -> None:
             yield number
 
     assert [number async for number in until_set(asyncio.Event(), three())] == [0, 1, 2]
-
-
-@pytest.fixture
-async def committing_db(settings: Settings) -> AsyncIterator[Database]:
-    """A database whose units of work really commit (runs in parallel cannot share the
-    test's one connection); the jobs it writes are deleted afterwards."""
-    db = Database(create_engine(settings))
-    try:
-        yield db
-    finally:
-        async with db.session_scope() as session:
-            await session.execute(delete(Job).where(Job.name.in_(["quick", "stuck"])))
-        await db.dispose()
 
 
 async def test_a_draining_runner_finishes_what_it_can_and_hands_back_the_rest(committing_db: Database) -> None:

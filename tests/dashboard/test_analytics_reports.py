@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storefront.catalog.models import Product
 from storefront.orders.models import Order
 from tests.helpers import Api, assert_error, bearer, serve
 
@@ -181,12 +182,20 @@ async def test_products_csv_round_trips(make_api: Any, history: dict[str, Any]) 
 
 
 async def test_a_client_that_disconnects_stops_the_export(
-    make_api: Any, history: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    make_api: Any, history: dict[str, Any], capsys: pytest.CaptureFixture[str], connection: AsyncConnection
 ) -> None:
     api: Api = await make_api(report_batch_size=10)
     category = history["a"]["category"]["slug"]
     for index in range(60):
         await api.product(category, f"Row {index}")
+    # Megabytes more, so that the export cannot be over before the hang-up reaches the
+    # server: on PostgreSQL a single COPY writes these 60 rows in one chunk.
+    category_id = history["a"]["category"]["id"]
+    bulk = [
+        {"slug": f"bulk-{index}", "title": "x" * 190, "category_id": category_id, "price_cents": 1, "stock": 1}
+        for index in range(20_000)
+    ]
+    await connection.execute(insert(Product), bulk)
     headers = await api.admin_headers()
     async with serve(api.app) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
         async with client.stream("GET", "/api/v1/reports/products.csv", headers=headers) as response:

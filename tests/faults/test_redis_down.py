@@ -80,7 +80,10 @@ async def test_redis_down_the_api_serves_throttles_locally_and_recovers(
             # Orders commit (their jobs wait: test_redis_down_jobs.py).
             order, seconds = await timed(api.order(buyer, (product["id"], 1)))
             assert order.status_code == 201, order.text
-            assert seconds < 1  # measured: 30 to 40 ms
+            # Measured: 30 to 40 ms (every Redis call is refused at once). The bound is loose: a CI
+            # run saw one 2.2 s stall, all of it before the first Redis call (nothing logged while
+            # the garbage collector closed another test's SQLite engine).
+            assert seconds < 3
 
             # Readiness names Redis; a live stream ends at once with a retry hint, not a cut connection.
             ready = assert_error(await api.client.get("/health/ready"), 503, "SERVICE_UNAVAILABLE")

@@ -9,9 +9,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storefront.core import jobs
 from storefront.core.jobs import Job, backoff
 from storefront.orders.service import CONFIRMATION_EMAIL
 from tests.conftest import make_settings
@@ -20,7 +22,18 @@ from tests.faults.services import SmtpServer, private_database, running, wait_un
 RETRY_BASE = 0.2  # JOB_RETRY_BASE_SECONDS for the test; 2 s by default
 
 
-async def test_mail_is_retried_with_backoff_and_sent_once_when_smtp_returns(tmp_path: Path) -> None:
+async def test_mail_is_retried_with_backoff_and_sent_once_when_smtp_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The delay the runner chose after each failed attempt, by attempt: the schedule is checked
+    # against these, so a slow sweep on a loaded machine cannot fail the test.
+    chosen: dict[int, float] = {}
+
+    def recorded_backoff(attempt: int, base: float, cap: float = 600.0) -> float:
+        chosen[attempt] = backoff(attempt, base, cap)
+        return chosen[attempt]
+
+    monkeypatch.setattr(jobs, "backoff", recorded_backoff)
     smtp = SmtpServer()  # its port, with nothing listening yet: refused
     async with private_database(tmp_path) as url:
         settings = make_settings(
@@ -73,15 +86,17 @@ async def test_mail_is_retried_with_backoff_and_sent_once_when_smtp_returns(tmp_
 
     # Done on the 5th attempt, well within its 8: not dead, no error left.
     assert (job.status, job.attempts, job.max_attempts, job.last_error) == ("done", 5, 8, None)
-    # The delays grew: the gap between two due times is the next delay, base x 2^(n-1) within the
-    # jitter (±20%), plus the time the sweep (every 0.05 s) took to start the attempt and the
-    # attempt took to fail: only ever more, and up to a second on a loaded machine (a CI run
-    # with other work beside it saw 0.79 s for a 0.4 s delay). The lower bounds alone grow
-    # (0.32, 0.64, 1.28 s), so the delays cannot stay flat.
-    gaps = [(due[n + 1] - due[n]).total_seconds() for n in (1, 2, 3)]
-    for attempt, gap in enumerate(gaps, start=2):
+    # The delays grew: base x 2^(n-1) within the jitter (±20%); the lower bounds alone grow
+    # (0.16, 0.32, 0.64, 1.28 s), so the delays cannot stay flat.
+    for attempt in (1, 2, 3, 4):
         expected = RETRY_BASE * 2 ** (attempt - 1)
-        assert expected * 0.8 <= gap <= expected * 1.2 + 1.0, (attempt, gaps)
+        assert expected * 0.8 <= chosen[attempt] <= expected * 1.2, (attempt, chosen)
+    # And each was honoured: attempt n+1 started no earlier than attempt n's due time, so the
+    # next due time is at least the chosen delay later. (How much later depends on the sweep and
+    # the machine's load, up to seconds in a busy CI run, so it is printed, not asserted.)
+    gaps = [(due[n + 1] - due[n]).total_seconds() for n in (1, 2, 3)]
+    for n, gap in zip((1, 2, 3), gaps, strict=True):
+        assert gap >= chosen[n + 1] - 0.001, (n, gaps, chosen)
     print(f"delays {[round(gap, 2) for gap in gaps]} s after attempts 2-4; delivered {delivered:.2f} s after the order")
     # Bounded: never more than 10 minutes (+20%) between attempts, whatever the attempt.
     assert max(backoff(attempt, 2.0) for attempt in range(1, 40)) <= 600 * 1.2

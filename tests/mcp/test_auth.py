@@ -73,14 +73,14 @@ BAD_TOKENS: dict[str, Callable[[Store], Awaitable[str]]] = {
 @pytest.mark.parametrize("kind", list(BAD_TOKENS))
 async def test_refused_tokens_get_401_with_the_envelope(store: Store, kind: str) -> None:
     token = await BAD_TOKENS[kind](store)
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=60) as client:  # httpx's 5 s default is short on a loaded CI
         response = await client.post(f"{store.url}/mcp", json=PING, headers={**MCP_HEADERS, **bearer(token)})
     assert_error(response, 401, "UNAUTHENTICATED")
     assert response.headers["www-authenticate"] == "Bearer"
 
 
 async def test_no_token_is_401(store: Store) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=60) as client:  # httpx's 5 s default is short on a loaded CI
         response = await client.post(f"{store.url}/mcp", json=PING, headers=MCP_HEADERS)
     assert_error(response, 401, "UNAUTHENTICATED")
     assert response.headers["www-authenticate"] == "Bearer"

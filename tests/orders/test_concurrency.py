@@ -8,7 +8,11 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storefront.core.idempotency import advisory_lock_id
 from tests.helpers import Api, contended
 
 
@@ -77,3 +81,42 @@ async def test_twenty_concurrent_requests_with_one_key_make_one_order(live: Api)
     orders = (await live.client.get("/api/v1/orders", headers=buyer)).json()["items"]
     assert len(orders) == 1
     assert await _stock(live, product) == 99
+
+
+async def test_two_concurrent_requests_with_one_key_then_a_retry_all_answer_one_order(live: Api) -> None:
+    (product,) = await contended(live, 10)
+    buyer = await live.customer()
+    first, second = await asyncio.gather(*(live.order(buyer, (product["id"], 1), key="pair-key") for _ in range(2)))
+    assert set(_codes([first, second])) <= {"201", "IDEMPOTENCY_IN_PROGRESS"}
+    originals = [r for r in (first, second) if r.status_code == 201 and "idempotent-replayed" not in r.headers]
+    assert len(originals) == 1
+    retry = await live.order(buyer, (product["id"], 1), key="pair-key")
+    assert retry.status_code == 201
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == originals[0].json()
+    orders = (await live.client.get("/api/v1/orders", headers=buyer)).json()["items"]
+    assert [order["id"] for order in orders] == [originals[0].json()["id"]]
+    assert await _stock(live, product) == 9
+
+
+async def test_a_key_claimed_by_an_uncommitted_call_is_409_at_once_not_a_wait(live: Api, engine: AsyncEngine) -> None:
+    # PostgreSQL: the claim's advisory lock is taken without waiting, so a second call with
+    # the key is answered while the first still holds its transaction open (SQLite has one
+    # writer at a time: the second call simply runs after the first).
+    if live.state.db.dialect != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    (product,) = await contended(live, 10)
+    buyer = await live.customer()
+    me = (await live.client.get("/api/v1/users/me", headers=buyer)).json()
+    async with engine.connect() as other:
+        transaction = await other.begin()
+        # What an uncommitted claim of (buyer, key) holds until its transaction ends.
+        await other.execute(select(func.pg_advisory_xact_lock(advisory_lock_id(me["id"], "held-key"))))
+        busy = await asyncio.wait_for(live.order(buyer, (product["id"], 1), key="held-key"), timeout=10)
+        assert busy.status_code == 409
+        assert busy.json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
+        await transaction.rollback()
+    placed = await live.order(buyer, (product["id"], 1), key="held-key")
+    assert placed.status_code == 201
+    assert "idempotent-replayed" not in placed.headers
+    assert await _stock(live, product) == 9

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { ErrorNotice } from "../components/Notice";
-import { Pager } from "../components/Pager";
+import { Pager, useAnswered } from "../components/Pager";
 import { formatCount, formatMoment, formatMoney, formatStatus, pageSummary } from "../format";
 import { onNotification } from "../live";
 import { type Location, href, navigate, onLinkClick } from "../router";
@@ -39,6 +39,8 @@ export function Orders({ location }: { location: Location }) {
 
   const [users, setUsers] = useState<AdminUser[]>([]);
   const [page, setPage] = useState<Page<Order> | null>(null);
+  const queryKey = JSON.stringify([status, customer, cursor]);
+  const [stale, answered] = useAnswered(queryKey);
   const [error, setError] = useState<unknown>(null);
   const [fresh, setFresh] = useState<Set<number>>(new Set());
   const trail = useRef<(string | null)[]>([]);
@@ -69,6 +71,7 @@ export function Orders({ location }: { location: Location }) {
           if (arrived.length) loadUsers().then(setUsers, () => undefined);
           newest.current = Math.max(newest.current ?? 0, top);
           setPage(next);
+          answered(queryKey);
           setError(null);
         })
         .catch((caught: unknown) => {
@@ -176,7 +179,13 @@ export function Orders({ location }: { location: Location }) {
               </table>
             </div>
           )}
-          <Pager trail={trail} cursor={cursor} next={page.next_cursor} go={(next) => show({ cursor: next }, true)} />
+          <Pager
+            trail={trail}
+            cursor={cursor}
+            next={page.next_cursor}
+            go={(next) => show({ cursor: next }, true)}
+            stale={stale}
+          />
         </>
       )}
     </>

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { DoneNotice, ErrorNotice } from "../components/Notice";
-import { Pager } from "../components/Pager";
+import { Pager, useAnswered } from "../components/Pager";
 import { formatCount, formatMoney, formatMoment, pageSummary } from "../format";
 import { takeFlash } from "../flash";
 import { type Location, href, navigate, onLinkClick } from "../router";
@@ -49,6 +49,8 @@ export function Products({ location }: { location: Location }) {
 
   const [categories, setCategories] = useState<Category[]>([]);
   const [page, setPage] = useState<Page<Product> | null>(null);
+  const queryKey = JSON.stringify([q, category, sort, cursor]);
+  const [stale, answered] = useAnswered(queryKey);
   const [error, setError] = useState<unknown>(null);
   const [search, setSearch] = useState(q);
   const [flash] = useState(takeFlash);
@@ -66,11 +68,17 @@ export function Products({ location }: { location: Location }) {
     const request = q
       ? client.get<Page<Product>>("/products/search", { ...query, q }, controller.signal)
       : client.get<Page<Product>>("/products", { ...query, sort }, controller.signal);
-    request.then(setPage, (caught: unknown) => {
-      if (!controller.signal.aborted) setError(caught);
-    });
+    request.then(
+      (loaded) => {
+        setPage(loaded);
+        answered(queryKey);
+      },
+      (caught: unknown) => {
+        if (!controller.signal.aborted) setError(caught);
+      },
+    );
     return () => controller.abort();
-  }, [q, category, sort, cursor]);
+  }, [q, category, sort, cursor]); // queryKey is made of these four
 
   function show(next: Record<string, string | null>, keepTrail = false) {
     if (!keepTrail) trail.current = [];
@@ -192,7 +200,13 @@ export function Products({ location }: { location: Location }) {
               </table>
             </div>
           )}
-          <Pager trail={trail} cursor={cursor} next={page.next_cursor} go={(next) => show({ cursor: next }, true)} />
+          <Pager
+            trail={trail}
+            cursor={cursor}
+            next={page.next_cursor}
+            go={(next) => show({ cursor: next }, true)}
+            stale={stale}
+          />
         </>
       )}
     </>

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Page, client } from "../api";
 import { DoneNotice, ErrorNotice } from "../components/Notice";
-import { Pager } from "../components/Pager";
+import { Pager, useAnswered } from "../components/Pager";
 import { formatMoment } from "../format";
 import { type Location, href, navigate } from "../router";
 import { useSession } from "../session";
@@ -16,6 +16,8 @@ export function Users({ location }: { location: Location }) {
   const { user: me } = useSession();
   const cursor = location.query.get("cursor");
   const [page, setPage] = useState<Page<AdminUser> | null>(null);
+  const queryKey = JSON.stringify([cursor]);
+  const [stale, answered] = useAnswered(queryKey);
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState<number | null>(null);
@@ -23,9 +25,15 @@ export function Users({ location }: { location: Location }) {
 
   useEffect(() => {
     const controller = new AbortController();
-    client.get<Page<AdminUser>>("/users", { limit: PAGE_SIZE, cursor }, controller.signal).then(setPage, (caught: unknown) => {
-      if (!controller.signal.aborted) setError(caught);
-    });
+    client.get<Page<AdminUser>>("/users", { limit: PAGE_SIZE, cursor }, controller.signal).then(
+      (loaded) => {
+        setPage(loaded);
+        answered(queryKey);
+      },
+      (caught: unknown) => {
+        if (!controller.signal.aborted) setError(caught);
+      },
+    );
     return () => controller.abort();
   }, [cursor]);
 
@@ -123,7 +131,13 @@ export function Users({ location }: { location: Location }) {
               </tbody>
             </table>
           </div>
-          <Pager trail={trail} cursor={cursor} next={page.next_cursor} go={(next) => navigate(href("/users", { cursor: next }))} />
+          <Pager
+            trail={trail}
+            cursor={cursor}
+            next={page.next_cursor}
+            go={(next) => navigate(href("/users", { cursor: next }))}
+            stale={stale}
+          />
         </>
       )}
     </>

@@ -1,67 +1,83 @@
-"""Analytics queries: read-only SQL over orders and products, the same answers on both backends."""
+"""Analytics queries: read-only SQL over the sales roll-ups (kept by triggers, see
+``storefront.analytics.models``) and products, the same answers on both backends."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, cast, desc, func, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, desc, func, literal, or_, select, union_all
 
+from storefront.analytics.models import SalesDay, SalesProduct
 from storefront.catalog.models import Product
 from storefront.core.models import cents, money
 from storefront.core.repository import Repository
 from storefront.core.sqltypes import AnyRow, AnySelect
-from storefront.orders.models import PAID_STATUSES, Order, OrderLine
+from storefront.orders.models import PAID_STATUSES
 
 # Orders that count as sales: paid (or settled on account), refunded in part or whole.
 SOLD = PAID_STATUSES
 
 
-def _day(dialect: str) -> ColumnElement[Any]:
-    """The UTC calendar day of an order."""
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", Order.created_at), Date)
-    return func.date(Order.created_at)  # SQLite stores UTC text
+@dataclass(frozen=True, slots=True)
+class Periods:
+    """Days [first, last] read as the whole calendar months inside them plus the days at
+    either edge: a year is 12 month rows per product and at most ~60 day rows."""
+
+    months: tuple[date, date] | None  # first days of the first and last whole month
+    days: list[tuple[date, date]]  # inclusive day ranges outside those months
+
+    @classmethod
+    def of(cls, first: date, last: date) -> Periods:
+        month_start = first if first.day == 1 else _next_month(first)
+        after = last + timedelta(days=1)
+        month_end = after.replace(day=1)  # exclusive: the first day not in a whole month
+        if month_start >= month_end:
+            return cls(None, [(first, last)])
+        edges = [(first, month_start - timedelta(days=1)), (month_end, last)]
+        last_month = (month_end - timedelta(days=1)).replace(day=1)
+        return cls((month_start, last_month), [(lower, upper) for lower, upper in edges if lower <= upper])
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 class AnalyticsRepository(Repository):
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self.dialect = session.get_bind().dialect.name
-
-    async def per_day_and_status(self, lower: datetime, upper: datetime) -> Sequence[AnyRow]:
-        """(day, status, orders, total net of refunds) of the orders created in [lower, upper):
-        one pass over the covering index."""
-        day = _day(self.dialect).label("day")
-        # Arithmetic on money columns runs on their cents; the sum is read back as money.
-        net = func.coalesce(func.sum(money(cents(Order.total) - cents(Order.refunded_total))), 0)
+    async def per_day_and_status(self, first: date, last: date) -> Sequence[AnyRow]:
+        """(day, status, orders, total net of refunds) of the orders created on days
+        [first, last], from the roll-up: at most a few rows per day."""
         rows = await self.session.execute(
-            select(day, Order.status, func.count(), net)
-            .where(Order.created_at >= lower, Order.created_at < upper)
-            .group_by(day, Order.status)
+            select(SalesDay.day, SalesDay.status, SalesDay.orders, SalesDay.net).where(
+                SalesDay.day >= first, SalesDay.day <= last, SalesDay.orders != 0
+            )
         )
         return rows.all()
 
-    async def top_products(self, lower: datetime, upper: datetime, top: int) -> Sequence[AnyRow]:
+    async def top_products(self, first: date, last: date, top: int) -> Sequence[AnyRow]:
         """(ranking, product_id, title, units, revenue): the ``top`` products by revenue,
-        then by units, of the orders in [lower, upper) that were sold (not cancelled, not
-        waiting for their payment), less the units refunded line by line.
+        then by units, of the orders created on days [first, last] that were sold (not
+        cancelled, not waiting for their payment), less the units refunded line by line.
 
-        Sales per product are added up once and ranked twice, in one statement."""
-        counted = (Order.created_at >= lower) & (Order.created_at < upper) & Order.status.in_(SOLD)
+        Sales per product are added up once from the roll-up and ranked twice, in one statement."""
+        periods = Periods.of(first, last)
+        wanted = [
+            (SalesProduct.grain == "d") & SalesProduct.period.between(lower, upper) for lower, upper in periods.days
+        ]
+        if periods.months is not None:
+            wanted.append((SalesProduct.grain == "m") & SalesProduct.period.between(*periods.months))
         per_product = (
             select(
-                OrderLine.product_id.label("product_id"),
-                func.sum(OrderLine.quantity - OrderLine.refunded_quantity).label("units"),
-                func.sum(
-                    money(cents(OrderLine.line_total) - cents(OrderLine.unit_price) * OrderLine.refunded_quantity)
-                ).label("revenue"),
+                SalesProduct.product_id.label("product_id"),
+                func.sum(SalesProduct.units).label("units"),
+                money(func.sum(cents(SalesProduct.revenue))).label("revenue"),
             )
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(counted)
-            .group_by(OrderLine.product_id)
+            .where(or_(*wanted))
+            .group_by(SalesProduct.product_id)
+            # A product whose sold lines all went away (cancelled) keeps zero rows: not a sale.
+            .having(func.sum(SalesProduct.lines) > 0)
             .cte("per_product")
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,10 +28,8 @@ class Analytics:
             raise InvalidInput("to", "must not be before from")
         if (end - start).days >= MAX_RANGE_DAYS:
             raise InvalidInput("to", f"the range is at most {MAX_RANGE_DAYS} days")
-        lower = datetime.combine(start, time.min, tzinfo=UTC)
-        upper = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
-        days, by_status = _days_and_statuses(start, end, await self.queries.per_day_and_status(lower, upper))
-        by_revenue, by_units = _top(await self.queries.top_products(lower, upper, TOP))
+        days, by_status = _days_and_statuses(start, end, await self.queries.per_day_and_status(start, end))
+        by_revenue, by_units = _top(await self.queries.top_products(start, end, TOP))
         low_stock = await self.queries.low_stock(LOW_STOCK_LIMIT)
         return {
             "from": start.isoformat(),

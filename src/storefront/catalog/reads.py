@@ -14,16 +14,16 @@ from typing import Any, Protocol
 from storefront.catalog import repository
 from storefront.catalog.cache import CatalogCache, etag
 from storefront.catalog.errors import ProductNotFound
-from storefront.catalog.schemas import ProductFilters, ProductRead, product_read_from_row
+from storefront.catalog.schemas import ProductFilters, encode_json, product_json
 from storefront.catalog.search import SearchBackend
 from storefront.catalog.search_syntax import SearchQuery, with_alternatives
 from storefront.core.db import Database
-from storefront.core.pagination import CursorCodec, Page, PageParams, split_page
+from storefront.core.pagination import CursorCodec, PageParams, split_page
 from storefront.core.sqltypes import AnyRow, AnySelect
 
 
 def _encode_product(row: AnyRow) -> bytes:
-    return etag(row.id, row.version).encode() + b"\n" + product_read_from_row(row).model_dump_json().encode()
+    return etag(row.id, row.version).encode() + b"\n" + encode_json(product_json(row))
 
 
 def split_cached(value: bytes) -> tuple[str, bytes]:
@@ -57,9 +57,9 @@ class ProductReader:
         async with self.db.reader() as connection:
             return (await connection.execute(statement, params)).first()
 
-    async def _all(self, statement: AnySelect) -> list[AnyRow]:
+    async def _all(self, statement: AnySelect, params: dict[str, Any]) -> list[AnyRow]:
         async with self.db.reader() as connection:
-            return list((await connection.execute(statement)).all())
+            return list((await connection.execute(statement, params)).all())
 
     async def _cached_product(self, cached: bytes | None, statement: AnySelect, key: int | str) -> tuple[str, bytes]:
         if cached is None:
@@ -81,11 +81,13 @@ class ProductReader:
 
     def _page(self, rows: list[AnyRow], page: PageParams, scope: str, position: Any) -> bytes:
         items, last = split_page(rows, page.limit, position)
-        body = Page[ProductRead](
-            items=[product_read_from_row(row) for row in items],
-            next_cursor=self.cursors.encode(scope, last) if last else None,
+        # Page[ProductRead]'s JSON (see product_json).
+        return encode_json(
+            {
+                "items": [product_json(row) for row in items],
+                "next_cursor": self.cursors.encode(scope, last) if last else None,
+            }
         )
-        return body.model_dump_json().encode()
 
     async def listing(self, filters: ProductFilters, sort: str, page: PageParams) -> bytes:
         scope = f"products:{sort}"
@@ -97,7 +99,7 @@ class ProductReader:
             cached = await self.cache.listing(key)
             if cached is not None:
                 return cached
-        rows = await self._all(repository.listing(filters, sort, page.limit + 1, after, page.offset))
+        rows = await self._all(*repository.listing(filters, sort, page.limit + 1, after, page.offset))
         body = self._page(rows, page, scope, partial(repository.sort_position, sort))
         if key is not None:
             await self.cache.store_listing(key, body)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, or_, select, tuple_, update
+from sqlalchemy import Integer, bindparam, func, or_, select, tuple_, update
 
 from storefront.catalog.models import Category, Product
 from storefront.catalog.schemas import ProductFilters
@@ -44,18 +45,26 @@ PRODUCT_BY_SLUG = product_columns().where(Product.slug == bindparam("key"))
 
 
 def filtered(statement: AnySelect, filters: ProductFilters) -> AnySelect:
+    """Live products matching ``filters``, each value a bound parameter (``filter_params``):
+    the statement's shape depends only on which filters are set, so it can be built once."""
     statement = statement.where(Product.archived_at.is_(None))
     if filters.category is not None:
         # A scalar subquery runs once, then the (category_id, sort key, id) index drives the scan.
-        category_id = select(Category.id).where(Category.slug == filters.category).scalar_subquery()
+        category_id = select(Category.id).where(Category.slug == bindparam("category")).scalar_subquery()
         statement = statement.where(Product.category_id == category_id)
     if filters.min_price is not None:
-        statement = statement.where(Product.price >= filters.min_price)
+        statement = statement.where(Product.price >= bindparam("min_price"))
     if filters.max_price is not None:
-        statement = statement.where(Product.price <= filters.max_price)
+        statement = statement.where(Product.price <= bindparam("max_price"))
     if filters.in_stock is not None:
         statement = statement.where(Product.stock > 0 if filters.in_stock else Product.stock == 0)
     return statement
+
+
+def filter_params(filters: ProductFilters) -> dict[str, Any]:
+    """The values ``filtered`` binds."""
+    values = {"category": filters.category, "min_price": filters.min_price, "max_price": filters.max_price}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def sort_position(sort: str, row: AnyRow) -> list[Any]:
@@ -72,18 +81,45 @@ def _decode_sort_value(sort: str, value: Any) -> Any:
     return str(value)
 
 
-def listing(filters: ProductFilters, sort: str, limit: int, after: list[Any] | None, offset: int | None) -> AnySelect:
-    """One page of live products by keyset on (sort key, id): same cost at any depth."""
+@cache
+def _listing_statement(sort: str, filters: ProductFilters, after: bool, offset: bool) -> AnySelect:
+    """The listing's statement for one shape (sort, which filters, cursor or offset or neither),
+    built once: building and coercing a Select cost about as much as running it. ``filters``
+    here only says which are set (see ``filter_shape``); values are bound at execution."""
     key = _SORT_KEYS[sort.lstrip("-")]
     descending = sort.startswith("-")
     statement = filtered(product_columns(), filters)
-    if after is not None:
-        position = tuple_(literal(_decode_sort_value(sort, after[0]), key.type), literal(int(after[1])))
+    if after:
+        position = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id", type_=Integer))
         current = tuple_(key, Product.id)
         statement = statement.where(current < position if descending else current > position)
     order = (key.desc(), Product.id.desc()) if descending else (key.asc(), Product.id.asc())
-    statement = statement.order_by(*order).limit(limit)
-    return statement.offset(offset) if offset else statement
+    statement = statement.order_by(*order).limit(bindparam("limit", type_=Integer))
+    return statement.offset(bindparam("offset", type_=Integer)) if offset else statement
+
+
+def filter_shape(filters: ProductFilters) -> ProductFilters:
+    """Which filters are set, with placeholder values: the cache key of a statement's shape."""
+    return ProductFilters.model_construct(
+        category="" if filters.category is not None else None,
+        min_price=Decimal(0) if filters.min_price is not None else None,
+        max_price=Decimal(0) if filters.max_price is not None else None,
+        in_stock=filters.in_stock,
+    )
+
+
+def listing(
+    filters: ProductFilters, sort: str, limit: int, after: list[Any] | None, offset: int | None
+) -> tuple[AnySelect, dict[str, Any]]:
+    """One page of live products by keyset on (sort key, id): same cost at any depth.
+    The statement (built once per shape) and the values to execute it with."""
+    statement = _listing_statement(sort, filter_shape(filters), after is not None, bool(offset))
+    params = filter_params(filters) | {"limit": limit}
+    if after is not None:
+        params |= {"after_key": _decode_sort_value(sort, after[0]), "after_id": int(after[1])}
+    if offset:
+        params["offset"] = offset
+    return statement, params
 
 
 class CatalogRepository(Repository):

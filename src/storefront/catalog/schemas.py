@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from storefront.catalog.models import Category, Product
@@ -96,6 +97,9 @@ class ProductRead(BaseModel):
 
 
 class ProductFilters(BaseModel):
+    # Frozen, so hashable: the listing's statements are cached by which filters are set.
+    model_config = ConfigDict(frozen=True)
+
     category: str | None = None
     min_price: Decimal | None = None
     max_price: Decimal | None = None
@@ -128,11 +132,35 @@ def _product_read(source: Any, category: CategoryRead) -> ProductRead:
     )
 
 
-def product_read_from_row(row: Any) -> ProductRead:
-    """A product row of the read paths (``repository.product_columns``), as the API shows it."""
-    return _product_read(row, CategoryRead(id=row.category_id, name=row.category_name, slug=row.category_slug))
-
-
 def product_read(product: Product, category: Category) -> ProductRead:
     """An ORM product and its category, as the API shows them."""
     return _product_read(product, CategoryRead.model_validate(category))
+
+
+def product_json(row: Any) -> dict[str, Any]:
+    """A product row of the read paths (``repository.product_columns``) as ``ProductRead``'s
+    JSON, for ``encode_json``: the uncached reads' one conversion from row to response.
+
+    Not through the model: every value already has its column's type (money a Decimal,
+    times aware datetimes, keywords a list of strings), and building then dumping twenty
+    models cost about twice this (docs/performance.md, issue 16). A test holds it equal to
+    ``ProductRead``'s own JSON on both backends, awkward text included.
+    """
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "title": row.title,
+        "description": row.description,
+        "category": {"id": row.category_id, "name": row.category_name, "slug": row.category_slug},
+        "price": f"{row.price:.2f}",  # as MoneyOut writes it
+        "stock": row.stock,
+        "low_stock_threshold": row.low_stock_threshold,
+        "seo_keywords": row.seo_keywords,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON as Pydantic writes it: UTC as ``Z``, text unescaped UTF-8, no spaces."""
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z)

@@ -10,10 +10,26 @@ than a rare one. The reader (``reads.py``) only caches and encodes cursors.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Float, Select, and_, column, func, literal, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -48,43 +64,68 @@ def _conjunctions(query: SearchQuery) -> list[tuple[list[tuple[Term, bool]], lis
     return result
 
 
+# A rendered query: its shape (what the statement's structure depends on, hashable, with
+# parameter names) and the values bound to those names.
+Rendered = tuple[Hashable, dict[str, Any]]
+
+
+class _Slots:
+    """Names bound parameters in order (v0, v1, ...) and keeps their values."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"v{len(self.values)}"
+        self.values[name] = value
+        return name
+
+
 class SearchBackend(ABC):
     """What both backends share: parsing, and the ranked, filtered, keyset-paged statement
-    they run around their own matching and scoring (``matches``)."""
+    they run around their own matching and scoring (``matches``).
+
+    A query is rendered into a shape and values; the statement is built once per shape
+    (with its filters, cursor and offset) and its values bound at execution: building the
+    nested selects per request cost more than half of an uncached search's CPU
+    (docs/performance.md, issue 16, row 3).
+    """
 
     def __init__(self, candidate_limit: int) -> None:
         self.candidate_limit = candidate_limit
+        self._statements = lru_cache(maxsize=512)(self._build)
 
     def parse(self, text: str) -> SearchQuery:
         return parse(text)
 
     @abstractmethod
-    def matches(self, query: SearchQuery) -> Select[tuple[int, float]] | None:
-        """Select (product id, score) of products matching ``query`` (None: nothing can match);
-        each backend renders the query for its database here."""
+    def render(self, query: SearchQuery) -> Rendered | None:
+        """The query's shape and values for ``matches`` (None: nothing can match)."""
 
-    def statement(
-        self, query: SearchQuery, filters: ProductFilters, limit: int, after: list[Any] | None, offset: int | None
-    ) -> AnySelect | None:
+    @abstractmethod
+    def matches(self, shape: Hashable) -> Select[tuple[int, float]]:
+        """Select (product id, score) of products matching a rendered shape, its values as
+        bound parameters; each backend renders the query for its database here."""
+
+    def _build(self, shape: Hashable, filters: ProductFilters, after: bool, offset: bool) -> AnySelect:
         """Best match first, keyset on (score, id); only ``candidate_limit`` matches are ranked.
 
         Three layers: the capped candidates with their scores, the page of them in rank
         order, and only then the product and category columns for that page (joining
         back every candidate would cost one index probe per candidate).
         """
-        matches = self.matches(query)
-        if matches is None:
-            return None
-        candidates = repository.filtered(matches, filters).limit(self.candidate_limit).subquery("candidates")
+        candidates = (
+            repository.filtered(self.matches(shape), filters).limit(self.candidate_limit).subquery("candidates")
+        )
         page = select(candidates.c.id, candidates.c.score)
-        if after is not None:
-            score, last_id = float(after[0]), int(after[1])
+        if after:
+            score, last_id = bindparam("after_score", type_=Float), bindparam("after_id", type_=Integer)
             page = page.where(
                 or_(candidates.c.score < score, and_(candidates.c.score == score, candidates.c.id > last_id))
             )
-        page = page.order_by(candidates.c.score.desc(), candidates.c.id.asc()).limit(limit)
+        page = page.order_by(candidates.c.score.desc(), candidates.c.id.asc()).limit(bindparam("limit", type_=Integer))
         if offset:
-            page = page.offset(offset)
+            page = page.offset(bindparam("offset", type_=Integer))
         top = page.subquery("top")
         return (
             repository.product_columns()
@@ -92,6 +133,22 @@ class SearchBackend(ABC):
             .add_columns(top.c.score)
             .order_by(top.c.score.desc(), Product.id.asc())
         )
+
+    def statement(
+        self, query: SearchQuery, filters: ProductFilters, limit: int, after: list[Any] | None, offset: int | None
+    ) -> tuple[AnySelect, dict[str, Any]] | None:
+        """The statement and its values (None: nothing can match)."""
+        rendered = self.render(query)
+        if rendered is None:
+            return None
+        shape, values = rendered
+        statement = self._statements(shape, repository.filter_shape(filters), after is not None, bool(offset))
+        params = values | repository.filter_params(filters) | {"limit": limit}
+        if after is not None:
+            params |= {"after_score": float(after[0]), "after_id": int(after[1])}
+        if offset:
+            params["offset"] = offset
+        return statement, params
 
     async def search(
         self,
@@ -103,10 +160,10 @@ class SearchBackend(ABC):
         offset: int | None,
     ) -> list[AnyRow]:
         """Up to ``limit`` products matching ``query``, best first, each row with its ``score``."""
-        statement = self.statement(query, filters, limit, after, offset)
-        if statement is None:
+        built = self.statement(query, filters, limit, after, offset)
+        if built is None:
             return []
-        return list((await connection.execute(statement)).all())
+        return list((await connection.execute(*built)).all())
 
 
 class PostgresSearch(SearchBackend):
@@ -114,33 +171,51 @@ class PostgresSearch(SearchBackend):
 
     vector = literal_column("products.search_vector", type_=TSVECTOR)
 
+    def render(self, query: SearchQuery) -> Rendered | None:
+        # Shape: per OR-group, its parts: ("full", name), ("prefix", full name, partial name)
+        # or ("not", name); the names' values are web-search text and a prefix pattern.
+        slot = _Slots()
+        groups = []
+        for positives, negatives in _conjunctions(query):
+            parts: list[tuple[str, ...]] = []
+            for term, prefix in positives:
+                full = slot(_websearch_text(term))
+                # The word being typed: its stem, or any indexed lexeme it begins.
+                parts.append(("prefix", full, slot(f"{term.words[0]}:*")) if prefix else ("full", full))
+            parts += [("not", slot(_websearch_text(term))) for term in negatives]
+            groups.append(tuple(parts))
+        return (tuple(groups), slot.values) if groups else None
+
     @staticmethod
-    def _term(term: Term, prefix: bool) -> ColumnElement[object]:
-        text = " ".join(term.words)
+    def _part(part: tuple[str, ...]) -> ColumnElement[object]:
         full: ColumnElement[object] = func.websearch_to_tsquery(
-            literal("english", REGCONFIG), literal(f'"{text}"' if term.phrase else text), type_=TSQUERY
+            literal("english", REGCONFIG), bindparam(part[1], type_=String), type_=TSQUERY
         )
-        if not prefix:
+        if part[0] == "not":
+            negated: ColumnElement[object] = func.tsquery_not(full, type_=TSQUERY)
+            return negated
+        if part[0] == "full":
             return full
-        # The word being typed: its stem, or any indexed lexeme it begins.
-        partial = func.to_tsquery(literal("simple", REGCONFIG), literal(f"{term.words[0]}:*"), type_=TSQUERY)
+        partial = func.to_tsquery(literal("simple", REGCONFIG), bindparam(part[2], type_=String), type_=TSQUERY)
         combined: ColumnElement[object] = func.tsquery_or(full, partial, type_=TSQUERY)
         return combined
 
-    def tsquery(self, query: SearchQuery) -> ColumnElement[object] | None:
-        groups = []
-        for positives, negatives in _conjunctions(query):
-            parts = [self._term(term, prefix) for term, prefix in positives]
-            parts += [func.tsquery_not(self._term(term, False), type_=TSQUERY) for term in negatives]
-            groups.append(_combine(parts, lambda a, b: func.tsquery_and(a, b, type_=TSQUERY)))
-        return _combine(groups, lambda a, b: func.tsquery_or(a, b, type_=TSQUERY)) if groups else None
+    def tsquery(self, shape: Hashable) -> ColumnElement[object]:
+        groups = [
+            _combine([self._part(part) for part in group], lambda a, b: func.tsquery_and(a, b, type_=TSQUERY))
+            for group in cast(tuple[tuple[tuple[str, ...], ...], ...], shape)
+        ]
+        return _combine(groups, lambda a, b: func.tsquery_or(a, b, type_=TSQUERY))
 
-    def matches(self, query: SearchQuery) -> Select[tuple[int, float]] | None:
-        tsquery = self.tsquery(query)
-        if tsquery is None:
-            return None
+    def matches(self, shape: Hashable) -> Select[tuple[int, float]]:
+        tsquery = self.tsquery(shape)
         score = func.ts_rank(self.vector, tsquery, type_=Float).label("score")
         return select(Product.id, score).where(self.vector.op("@@")(tsquery))
+
+
+def _websearch_text(term: Term) -> str:
+    text = " ".join(term.words)
+    return f'"{text}"' if term.phrase else text
 
 
 def _fts5_term(term: Term, prefix: bool) -> str:
@@ -167,17 +242,19 @@ class SqliteSearch(SearchBackend):
     # bm25 weights per column: a title hit counts ten times a description hit.
     bm25 = func.bm25(literal_column("products_fts"), 10.0, 1.0, type_=Float)
 
-    def matches(self, query: SearchQuery) -> Select[tuple[int, float]] | None:
+    def render(self, query: SearchQuery) -> Rendered | None:
+        # One shape: the whole query is one MATCH expression.
         expression = to_fts5(query)
-        if expression is None:
-            return None
+        return ("fts5", {"match": expression}) if expression is not None else None
+
+    def matches(self, shape: Hashable) -> Select[tuple[int, float]]:
         # bm25 is lower for better matches; negate it so higher is better everywhere.
         score = (-self.bm25).label("score")
         return (
             select(Product.id, score)
             .select_from(Product)
             .join(self.table, self.table.c.rowid == Product.id)
-            .where(self.fts.op("MATCH")(expression))
+            .where(self.fts.op("MATCH")(bindparam("match", type_=String)))
         )
 
 

@@ -2,18 +2,23 @@
 
 One wrapper at the edge, shared by HTTP and MCP, around a use case that returns a
 model. It stores the response the first call produced and replays it; the use
-case itself knows nothing of keys or responses. Three short units of work,
-because "still in progress" must be visible to a concurrent call before the use
-case's own transaction commits:
+case itself knows nothing of keys or responses. One unit of work: the key is
+claimed, the use case runs and its response is stored against the key, and all of
+it commits together or not at all. A call that fails leaves no trace of its key
+(a retry simply runs), and a claim can never outlive the work it guards.
 
-1. claim the key (commit): a row with the request's hash and a lease;
-2. run the use case and store its response in the same transaction as its work;
-3. only if step 2 failed: store a client error (4xx) as the key's response, so a
-   retry replays it, or release the key after a server error, so a retry runs.
+A concurrent call with the same key must not wait for the first one's commit (it
+would hold a connection for as long): on PostgreSQL the claim takes a
+transaction-scoped advisory lock on (user, key) without waiting, and a call that
+cannot get it is answered 409 at once; on SQLite a unit of work that writes holds
+the database's write lock from its BEGIN, so the second call runs after the first
+committed, and finds its answer.
 
 A second call with the key finds the row: a different request is a 422; a stored
-response is replayed; a live lease is a 409; an expired lease (the first call
-died) is taken over.
+response is replayed. A client error (4xx) of the use case is its answer too: it
+is stored in a unit of work of its own after the rollback, so a retry replays it.
+Rows claimed by the earlier three-step design (claim committed first, with a
+lease) are still honoured: a live lease is a 409, an expired one is taken over.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -88,6 +93,33 @@ class Answer(Generic[M]):
     replayed: bool
 
 
+# PostgreSQL: the claim in one round trip. The advisory lock (taken without waiting, held
+# to the end of the transaction) comes first, so the INSERT never waits on a concurrent
+# uncommitted claim of the same key: every claim of a key holds its lock. ``held`` false:
+# that call is still running; ``claimed`` null: the key exists, committed.
+_PG_CLAIM = text(
+    """
+    WITH lock AS (SELECT pg_try_advisory_xact_lock(CAST(:lock AS BIGINT)) AS held),
+    claim AS (
+        INSERT INTO idempotency_keys (user_id, key, request_hash, locked_until, created_at, expires_at)
+        SELECT CAST(:user_id AS INTEGER), CAST(:key AS VARCHAR), CAST(:request_hash AS VARCHAR),
+            CAST(:locked_until AS TIMESTAMPTZ), CAST(:created_at AS TIMESTAMPTZ), CAST(:expires_at AS TIMESTAMPTZ)
+        FROM lock WHERE held
+        ON CONFLICT (user_id, key) DO NOTHING
+        RETURNING id
+    )
+    SELECT (SELECT held FROM lock) AS held, (SELECT id FROM claim) AS claimed
+    """
+)
+
+
+def advisory_lock_id(user_id: int, key: str) -> int:
+    """The advisory lock of a (user, key): 64 bits of a hash (a collision only makes one
+    of two concurrent calls a retryable 409)."""
+    digest = hashlib.blake2b(f"idempotency:{user_id}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def request_hash(operation: str, request: BaseModel) -> str:
     payload = {"operation": operation, "request": request.model_dump(mode="json")}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
@@ -121,80 +153,93 @@ class IdempotentCalls:
             async with self.db.session_scope() as session:
                 model = await work(session)
             return Answer(status, model, model.model_dump_json().encode(), replayed=False)
-        stored = await self._claim(user_id, key, request_hash(operation, request))
-        if stored is not None:
-            stored_status, body = stored
-            if stored_status >= 400:
-                raise ReplayedRefusal(stored_status, body)
-            return Answer(stored_status, schema.model_validate_json(body), body, replayed=True)
+        fingerprint = request_hash(operation, request)
+        claimed = False
         try:
             async with self.db.session_scope() as session:
-                model = await work(session)
-                body = model.model_dump_json().encode()
-                await _store(session, user_id, key, status, body)
+                stored = await self._claim(session, user_id, key, fingerprint)
+                if stored is None:
+                    claimed = True
+                    model = await work(session)
+                    body = model.model_dump_json().encode()
+                    await _store(session, user_id, key, status, body)
         except AppError as exc:
-            if exc.status_code < 500:
+            if claimed and exc.status_code < 500 and not exc.keep_changes:
                 # The request was processed and refused: that is its answer, replayed on retry.
+                # The rollback took the claim with it; the refusal is stored as a new claim.
                 refusal = json.dumps(error_body(exc.code, exc.message, exc.details), separators=(",", ":"))
-                async with self.db.session_scope() as session:
-                    await _store(session, user_id, key, exc.status_code, refusal.encode())
-            else:
-                await self._release(user_id, key)
+                await self._store_refusal(user_id, key, fingerprint, exc.status_code, refusal.encode())
             raise
-        except BaseException:
-            await self._release(user_id, key)
-            raise
+        if stored is not None:
+            stored_status, stored_body = stored
+            if stored_status >= 400:
+                raise ReplayedRefusal(stored_status, stored_body)
+            return Answer(stored_status, schema.model_validate_json(stored_body), stored_body, replayed=True)
         return Answer(status, model, body, replayed=False)
 
-    async def _claim(self, user_id: int, key: str, fingerprint: str) -> tuple[int, bytes] | None:
+    async def _claim(self, session: AsyncSession, user_id: int, key: str, fingerprint: str) -> tuple[int, bytes] | None:
+        """Claim the key in ``session``'s unit of work (None), or find its stored answer."""
         now = datetime.now(UTC)
-        try:
-            async with self.db.session_scope() as session:
-                session.add(
-                    IdempotencyKey(
-                        user_id=user_id,
-                        key=key,
-                        request_hash=fingerprint,
-                        locked_until=now + LEASE,
-                        expires_at=now + self.ttl,
-                    )
-                )
-                await session.flush()
-            return None
-        except IntegrityError:
-            pass  # the key exists: look at it
-        async with self.db.session_scope() as session:
-            row = await session.scalar(
-                select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-            )
-            if row is None:  # released in between: the caller may simply retry
-                raise IdempotencyInProgress()
-            if row.request_hash != fingerprint:
-                raise IdempotencyKeyReused()
-            if row.response_status is not None and row.response_body is not None:
-                return row.response_status, row.response_body.encode()
-            if row.locked_until is not None and row.locked_until > now:
-                raise IdempotencyInProgress()
-            # The first call died holding the key: take it over, if nobody else just did.
-            taken = await session.scalar(
-                update(IdempotencyKey)
-                .where(IdempotencyKey.id == row.id, IdempotencyKey.locked_until == row.locked_until)
-                .values(locked_until=now + LEASE)
+        values = {
+            "user_id": user_id,
+            "key": key,
+            "request_hash": fingerprint,
+            "locked_until": now + LEASE,
+            "created_at": now,
+            "expires_at": now + self.ttl,
+        }
+        if self.db.dialect == "postgresql":
+            row = (await session.execute(_PG_CLAIM, {**values, "lock": advisory_lock_id(user_id, key)})).one()
+            if not row.held:
+                raise IdempotencyInProgress()  # a concurrent call holds the key, uncommitted
+            if row.claimed is not None:
+                return None
+        else:
+            claimed = await session.scalar(
+                sqlite_insert(IdempotencyKey)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["user_id", "key"])
                 .returning(IdempotencyKey.id)
             )
-            if taken is None:
-                raise IdempotencyInProgress()
-            return None
-
-    async def _release(self, user_id: int, key: str) -> None:
-        async with self.db.session_scope() as session:
+            if claimed is not None:
+                return None
+        # The key exists, committed: look at it.
+        row = (
             await session.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.user_id == user_id,
-                    IdempotencyKey.key == key,
-                    IdempotencyKey.response_status.is_(None),
-                )
+                select(
+                    IdempotencyKey.id,
+                    IdempotencyKey.request_hash,
+                    IdempotencyKey.response_status,
+                    IdempotencyKey.response_body,
+                    IdempotencyKey.locked_until,
+                ).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
             )
+        ).one()
+        if row.request_hash != fingerprint:
+            raise IdempotencyKeyReused()
+        if row.response_status is not None and row.response_body is not None:
+            return row.response_status, row.response_body.encode()
+        # A claim committed without an answer (the earlier three-step design): in progress
+        # while its lease lasts; after that, its call died and this one takes the key over.
+        if row.locked_until is not None and row.locked_until > now:
+            raise IdempotencyInProgress()
+        taken = await session.scalar(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.id == row.id, IdempotencyKey.response_status.is_(None))
+            .values(locked_until=now + LEASE)
+            .returning(IdempotencyKey.id)
+        )
+        if taken is None:
+            raise IdempotencyInProgress()
+        return None
+
+    async def _store_refusal(self, user_id: int, key: str, fingerprint: str, status: int, body: bytes) -> None:
+        try:
+            async with self.db.session_scope() as session:
+                if await self._claim(session, user_id, key, fingerprint) is None:
+                    await _store(session, user_id, key, status, body)
+        except AppError:
+            pass  # another call with this key got there first: its answer stands
 
 
 async def _store(session: AsyncSession, user_id: int, key: str, status: int, body: bytes) -> None:

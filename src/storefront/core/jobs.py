@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import JSON, CursorResult, Index, String, Text, func, or_, select, update
+from sqlalchemy import JSON, CursorResult, Index, String, Text, Update, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -107,12 +107,89 @@ class JobQueue:
         after_commit(session, hand_out)
         return job
 
+    async def enqueue_many(
+        self,
+        session: AsyncSession,
+        jobs: Sequence[tuple[str, dict[str, Any]]],
+        *,
+        run_at: datetime | None = None,
+    ) -> list[int]:
+        """Write jobs (name, payload) in the caller's unit of work with one INSERT, now, and hand
+        them out after its commit; their ids, in order. ``run_at`` defers them all.
 
-@dataclass(frozen=True, slots=True)
+        The same rows as ``enqueue``, without a unit-of-work flush: for the hot paths (an order
+        placed writes two to four jobs; the flush cost more than the statement).
+        """
+        if not jobs:
+            return []
+        rows: list[dict[str, Any]] = [{"name": name, "payload": payload} for name, payload in jobs]
+        if run_at is not None:
+            for row in rows:
+                row["available_at"] = run_at
+        ids = list(await session.scalars(insert(Job).returning(Job.id, sort_by_parameter_order=True), rows))
+        if run_at is None:
+            dispatcher = self.dispatcher
+
+            async def hand_out() -> None:
+                for job_id in ids:
+                    try:
+                        await dispatcher.dispatch(job_id)
+                    except BrokerUnavailable:
+                        log.info("job_handout_deferred", job_id=job_id)
+                        return  # the broker is down: the sweeper finds the rest too
+
+            after_commit(session, hand_out)
+        return ids
+
+
+class LeaseLost(Exception):
+    """This attempt outlived its lease and another attempt has claimed the job since."""
+
+
+def _attempt_outcome(job_id: int, attempt: int, **values: Any) -> Update:
+    """Write an attempt's outcome only while the row is still that attempt's: one that
+    outlived its lease must not overwrite the state of the attempt that claimed the job
+    since (a retry would hand a running job out again)."""
+    return (
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
+        .values(locked_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _ended(status: JobStatus, error: str | None) -> dict[str, Any]:
+    return {"status": status, "finished_at": datetime.now(UTC), "last_error": error}
+
+
 class JobContext:
-    job_id: int
-    attempt: int
-    db: Database
+    """What a handler knows of the attempt it runs, and its way to finish the job in its own
+    transaction."""
+
+    __slots__ = ("attempt", "db", "finished", "job_id")
+
+    def __init__(self, job_id: int, attempt: int, db: Database) -> None:
+        self.job_id = job_id
+        self.attempt = attempt
+        self.db = db
+        self.finished = False  # set once a transaction that marked the job done committed
+
+    async def finish_in(self, session: AsyncSession) -> None:
+        """Mark the job done in the handler's last transaction: its effects and its
+        completion commit together, one transaction fewer per job, and a crash cannot fall
+        between them (the job would run again). Raises ``LeaseLost``, so the transaction
+        rolls back, when another attempt has claimed the job since this one's lease ran out:
+        that attempt does the work."""
+        result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+            _attempt_outcome(self.job_id, self.attempt, **_ended(JobStatus.DONE, None))
+        )
+        if result.rowcount != 1:
+            raise LeaseLost(f"job {self.job_id}: attempt {self.attempt} lost its lease to a later attempt")
+
+        async def committed() -> None:
+            self.finished = True
+
+        after_commit(session, committed)
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
@@ -180,15 +257,19 @@ class JobRunner:
         if job is None:
             return  # done, dead, not yet due, or another worker holds it
         handler = self.handlers.get(job.name)
+        context = JobContext(job_id=job.id, attempt=job.attempts, db=self.db)
         try:
             if handler is None:
                 raise LookupError(f"no handler for job {job.name!r}")
-            await handler(JobContext(job_id=job.id, attempt=job.attempts, db=self.db), job.payload)
+            await handler(context, job.payload)
+        except LeaseLost as exc:  # the row is the later attempt's now: leave it alone
+            log.warning("job_lease_lost", job_id=job.id, job=job.name, attempt=job.attempts, error=str(exc))
         except Exception as exc:
             await self._failed(job, exc)
         else:
-            await self._finish(job.id, status=JobStatus.DONE, error=None)
-            log.info("job_done", job_id=job.id, job=job.name, attempt=job.attempts)
+            # Unless the handler finished it in its own transaction.
+            if context.finished or await self._finish(job, status=JobStatus.DONE, error=None):
+                log.info("job_done", job_id=job.id, job=job.name, attempt=job.attempts)
 
     async def drain(self, grace: float) -> list[int]:
         """Stop claiming; let the jobs in flight finish within ``grace`` seconds; cancel the
@@ -219,32 +300,31 @@ class JobRunner:
         log.warning("jobs_released", job_ids=released)
         return sorted(self._turned_away.union(released))
 
-    async def _finish(self, job_id: int, *, status: JobStatus, error: str | None) -> None:
+    async def _record(self, job: Job, **values: Any) -> bool:
+        """This attempt's outcome, in a transaction of its own; False, and logged, when the
+        row is another attempt's now (``_attempt_outcome``)."""
         async with self.db.session_scope() as session:
-            await session.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(status=status, locked_until=None, finished_at=datetime.now(UTC), last_error=error)
+            result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+                _attempt_outcome(job.id, job.attempts, **values)
             )
+        if result.rowcount == 1:
+            return True
+        log.warning("job_lease_lost", job_id=job.id, job=job.name, attempt=job.attempts)
+        return False
+
+    async def _finish(self, job: Job, *, status: JobStatus, error: str | None) -> bool:
+        return await self._record(job, **_ended(status, error))
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if job.attempts >= job.max_attempts:
-            await self._finish(job.id, status=JobStatus.DEAD, error=error)
-            log.error("job_dead", job_id=job.id, job=job.name, attempts=job.attempts, error=error)
+            if await self._finish(job, status=JobStatus.DEAD, error=error):
+                log.error("job_dead", job_id=job.id, job=job.name, attempts=job.attempts, error=error)
             return
         delay = backoff(job.attempts, self.retry_base)
-        async with self.db.session_scope() as session:
-            await session.execute(
-                update(Job)
-                .where(Job.id == job.id)
-                .values(
-                    status=JobStatus.PENDING,
-                    locked_until=None,
-                    available_at=datetime.now(UTC) + timedelta(seconds=delay),
-                    last_error=error,
-                )
-            )
+        available_at = datetime.now(UTC) + timedelta(seconds=delay)
+        if not await self._record(job, status=JobStatus.PENDING, available_at=available_at, last_error=error):
+            return
         level = log.info if isinstance(exc, RetryLater) else log.warning
         level("job_retry", job_id=job.id, job=job.name, attempt=job.attempts, retry_in=round(delay, 1), error=error)
 

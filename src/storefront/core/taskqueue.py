@@ -81,6 +81,7 @@ def build_broker(settings: Settings) -> AsyncBroker:
             settings.redis_url,
             queue_name=QUEUE,
             consumer_group_name="storefront-workers",
+            maxlen=settings.job_stream_max_length,  # approximate trimming: cheap, in whole nodes
             socket_timeout=5,
             socket_connect_timeout=max(settings.redis_timeout_seconds, 1.0),
         )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, insert, inspect, select, update
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
@@ -17,8 +17,41 @@ from storefront.core.repository import Repository
 from storefront.orders.models import PAID_STATUSES, Order, OrderLine, OrderStatus, PaymentStatus, SentEmail
 from storefront.orders.refunds import RefundExceedsPayment
 
+# The order's columns as attributes, for the INSERT (its id comes back from it).
+_ORDER_FIELDS = tuple(attr.key for attr in inspect(Order).column_attrs if attr.key != "id")
+_LINE_FIELDS = tuple(attr.key for attr in inspect(OrderLine).column_attrs if attr.key not in {"id", "order_id"})
+
 
 class OrderRepository(Repository):
+    async def insert(self, order: Order) -> Order:
+        """Write a new order and its lines: two statements, the order's id from RETURNING.
+
+        Not through the session's unit of work: a flush of an order with its lines cost
+        more CPU than the statements themselves (docs/performance.md, issue 16 row 4). The
+        order stays a plain object (not in the session), complete as written: every
+        column is given here, nothing is left to a default the database would fill in.
+        """
+        now = datetime.now(UTC)
+        order.created_at = order.created_at or now
+        order.updated_at = order.updated_at or now
+        for field in ("shipping_total", "tax_total", "refunded_total"):
+            if getattr(order, field) is None:
+                setattr(order, field, Decimal(0))
+        order_id = await self.session.scalar(
+            insert(Order).values({field: getattr(order, field) for field in _ORDER_FIELDS}).returning(Order.id)
+        )
+        assert order_id is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
+        order.id = order_id
+        for line in order.lines:
+            line.order_id = order.id
+            line.refunded_quantity = line.refunded_quantity or 0
+        # One statement for every line (executemany, batched by the driver).
+        await self.session.execute(
+            insert(OrderLine),
+            [{"order_id": order.id, **{field: getattr(line, field) for field in _LINE_FIELDS}} for line in order.lines],
+        )
+        return order
+
     async def get(self, order_id: int, owner_id: int | None) -> Order | None:
         """An order with its lines; ``owner_id`` limits it to that user's orders."""
         query = select(Order).options(selectinload(Order.lines)).where(Order.id == order_id)
@@ -140,12 +173,23 @@ class OrderRepository(Repository):
     async def sent_email(self, key: str) -> SentEmail | None:
         return await self.session.get(SentEmail, key)
 
-    async def claim_email(self, key: str, now: datetime, previous: SentEmail | None) -> None:
-        """Claim the sending of an email (a unique key: a concurrent claim fails at commit)."""
+    async def claim_email(self, key: str, now: datetime, previous: SentEmail | None) -> bool:
+        """Claim the sending of an email; False when another attempt holds it.
+
+        A first claim is an insert (a concurrent one fails at commit on the unique key). Taking
+        over a claim older than the lease (its worker died) is a compare-and-set on the old
+        claim's time: two attempts that both found the same stale claim cannot both win.
+        """
         if previous is None:
             self.session.add(SentEmail(key=key, claimed_at=now))
-        else:  # a claim older than the lease: its worker died before finishing
-            previous.claimed_at = now
+            return True
+        taken: CursorResult[tuple[()]] = await self.session.execute(  # type: ignore[assignment]
+            update(SentEmail)
+            .where(SentEmail.key == key, SentEmail.claimed_at == previous.claimed_at, SentEmail.sent_at.is_(None))
+            .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return taken.rowcount == 1
 
     async def release_email_claim(self, key: str, claimed_at: datetime) -> None:
         """Give up our unfinished claim (only ours: a later claim by another attempt stays)."""

@@ -113,10 +113,16 @@ class OrderService:
         """A direct order (settled outside the shop): stock taken, price snapshot, placed at once."""
         taken = await self.inventory.take(wanted_quantities(data, self.limits))
         lines = _lines(taken)
-        order = await self.orders.add(
-            Order(user_id=user_id, status=OrderStatus.PLACED, total=sum(line.line_total for line in lines), lines=lines)
+        order = await self.orders.insert(
+            Order(
+                user_id=user_id,
+                status=OrderStatus.PLACED,
+                total=sum((line.line_total for line in lines), Decimal(0)),
+                payment_status=None,
+                lines=lines,
+            )
         )
-        self._announce_placed(order.id, _stock_alerts(taken))
+        await self._announce_placed(order.id, _stock_alerts(taken))
         return order
 
     async def create_pending(self, user_id: int, taken: Sequence[Taken], sale: Sale) -> Order:
@@ -125,7 +131,7 @@ class OrderService:
         subtotal = sum((line.line_total for line in lines), Decimal(0))
         if subtotal + sale.shipping_total + sale.tax_total != sale.total:
             raise ValueError("checkout totals do not add up")  # a bug, never a client's doing
-        order = await self.orders.add(
+        order = await self.orders.insert(
             Order(
                 user_id=user_id,
                 status=OrderStatus.PENDING_PAYMENT,
@@ -142,16 +148,18 @@ class OrderService:
             )
         )
         # Deferred to the deadline; whichever worker claims it first cancels, once.
-        self.jobs.enqueue(self.session, EXPIRE_UNPAID, {"order_id": order.id}, run_at=sale.expires_at)
+        await self.jobs.enqueue_many(self.session, [(EXPIRE_UNPAID, {"order_id": order.id})], run_at=sale.expires_at)
         return order
 
-    def _announce_placed(self, order_id: int, alerts: Mapping[str, Sequence[int]]) -> None:
+    async def _announce_placed(self, order_id: int, alerts: Mapping[str, Sequence[int]]) -> None:
         # Written in this transaction: they exist exactly when the order is placed.
-        self.jobs.enqueue(self.session, CONFIRMATION_EMAIL, {"order_id": order_id})
-        self.jobs.enqueue(self.session, ORDER_NOTIFICATION, {"order_id": order_id})
+        jobs: list[tuple[str, dict[str, Any]]] = [
+            (CONFIRMATION_EMAIL, {"order_id": order_id}),
+            (ORDER_NOTIFICATION, {"order_id": order_id}),
+        ]
         for name, key in ((LOW_STOCK, "low_stock"), (SOLD_OUT, "sold_out")):
-            for product_id in alerts.get(key, ()):
-                self.jobs.enqueue(self.session, name, {"product_id": product_id, "order_id": order_id})
+            jobs += [(name, {"product_id": product_id, "order_id": order_id}) for product_id in alerts.get(key, ())]
+        await self.jobs.enqueue_many(self.session, jobs)
 
     async def get(self, order_id: int, owner_id: int | None) -> Order:
         """An order; ``owner_id`` limits it to that user's (someone else's is a 404)."""
@@ -187,7 +195,7 @@ class OrderService:
         if order.status == OrderStatus.PENDING_PAYMENT and await self.orders.move(
             order_id, OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED, payment_status=PaymentStatus.PAID
         ):
-            self._announce_placed(order.id, order.stock_alerts or {})
+            await self._announce_placed(order.id, order.stock_alerts or {})
             await self.orders.refresh_status(order)
             return order
         await self.orders.refresh_status(order)

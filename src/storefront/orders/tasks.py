@@ -56,7 +56,8 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
                 if user is None:
                     return
                 message = order_confirmation(order_read(order), user.name, user.email, sender)
-                await orders.claim_email(key, now, sent)
+                if not await orders.claim_email(key, now, sent):
+                    raise RetryLater("another attempt took over this email's stale claim first")
         except IntegrityError as exc:
             raise RetryLater("another attempt claimed this email first") from exc
         try:
@@ -72,6 +73,7 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
             raise
         async with ctx.db.session_scope() as session:
             await OrderRepository(session).mark_email_sent(key, datetime.now(UTC))
+            await ctx.finish_in(session)
         log.info("email_sent", key=key)
 
     async def notify_placed(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -89,6 +91,7 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
                 data={"order_id": order.id, "total": f"{order.total:.2f}"},
                 dedupe_key=f"order_placed:{order.id}",
             )
+            await ctx.finish_in(session)
 
     return {CONFIRMATION_EMAIL: confirmation_email, ORDER_NOTIFICATION: notify_placed}
 
@@ -115,6 +118,7 @@ def _stock_handlers(events: EventBus) -> dict[str, Handler]:
                     data={"product_id": product.id, "stock": product.stock, "threshold": product.low_stock_threshold},
                     dedupe_key=f"{kind}:{product.id}:{order_id}",
                 )
+            await ctx.finish_in(session)
 
     async def low_stock(ctx: JobContext, payload: dict[str, Any]) -> None:
         await stock_alert(ctx, "low_stock", payload)
@@ -136,6 +140,7 @@ def order_handlers(
         order_id = int(payload["order_id"])
         async with ctx.db.session_scope() as session:
             expired = await services(session).expire(order_id, datetime.now(UTC))
+            await ctx.finish_in(session)
         if expired:
             log.info("order_expired", order_id=order_id)
 

@@ -18,7 +18,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/reports", tags=["admin"])
 CSV = "text/csv; charset=utf-8"
 
 
-def _download(body: AsyncIterator[str], name: str) -> StreamingResponse:
+def _download(body: AsyncIterator[bytes], name: str) -> StreamingResponse:
     return StreamingResponse(
         body,
         media_type=CSV,
