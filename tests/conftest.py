@@ -88,6 +88,10 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
         # Jobs run inside the request that enqueued them: deterministic, and never
         # concurrent with the test on its shared connection.
         "jobs_inline": True,
+        # A new PostgreSQL connection took over the 5 s default on a loaded CI machine
+        # (a refund in a concurrency test answered 503); the tests about connect
+        # timeouts set their own.
+        "db_connect_timeout_seconds": 30.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
