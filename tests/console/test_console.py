@@ -247,9 +247,9 @@ async def test_the_pager_waits_for_the_page_of_a_new_sort(console: Console) -> N
     # The rows on screen answer the old sort until the new page arrives; following their
     # cursor with the new sort would be refused (400). The new page is held back here.
     api = console.api
-    category = await api.category("Held lamps")
+    category = await api.category("Contention held lamps")  # named for clean_committed
     for index in range(27):
-        await api.product(category["slug"], f"Held lamp {index:02d}", price=f"{100 - index}.00")
+        await api.product(category["slug"], f"Contended held lamp {index:02d}", price=f"{100 - index}.00")
     page = await console.page()
     await console.sign_in(page, await console.admin())
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Products").click()
