@@ -13,7 +13,7 @@ from sqlalchemy import Integer, bindparam, func, or_, select, tuple_, update
 from storefront.catalog.models import Category, Product
 from storefront.catalog.schemas import ProductFilters
 from storefront.core.pagination import IdKeyset
-from storefront.core.repository import Repository
+from storefront.core.repository import Repository, run_prebuilt, table_of
 from storefront.core.sqltypes import AnyRow, AnySelect
 
 _SORT_KEYS: dict[str, Any] = {"created_at": Product.created_at, "price": Product.price, "title": Product.title}
@@ -175,6 +175,24 @@ class CatalogRepository(Repository):
         return await self.session.scalar(statement.limit(1)) is not None
 
 
+# Built once, every value a bound parameter: building the UPDATE and its cache key per
+# call cost more CPU than running it (docs/performance.md, issue 16 row 4).
+_PRODUCTS = table_of(Product).c
+_QUANTITY = bindparam("quantity", type_=Integer)
+_TAKE = (
+    update(table_of(Product))
+    .where(_PRODUCTS.id == bindparam("product_id"), _PRODUCTS.archived_at.is_(None), _PRODUCTS.stock >= _QUANTITY)
+    .values(stock=_PRODUCTS.stock - _QUANTITY, version=_PRODUCTS.version + 1, updated_at=bindparam("now"))
+    .returning(
+        _PRODUCTS.slug,
+        _PRODUCTS.title,
+        _PRODUCTS.price_cents.label("price"),
+        _PRODUCTS.stock,
+        _PRODUCTS.low_stock_threshold,
+    )
+)
+
+
 class StockRepository(Repository):
     """Stock movements on ``products``: conditional UPDATEs, one product at a time. No commits."""
 
@@ -185,15 +203,8 @@ class StockRepository(Repository):
         concurrency: PostgreSQL re-checks it against the newest row version after
         waiting for a concurrent writer, and SQLite has one writer at a time.
         """
-        return (
-            await self.session.execute(
-                update(Product)
-                .where(Product.id == product_id, Product.archived_at.is_(None), Product.stock >= quantity)
-                .values(stock=Product.stock - quantity, version=Product.version + 1, updated_at=now)
-                .returning(Product.slug, Product.title, Product.price, Product.stock, Product.low_stock_threshold)
-                .execution_options(synchronize_session=False)
-            )
-        ).first()
+        params = {"product_id": product_id, "quantity": quantity, "now": now}
+        return (await run_prebuilt(self.session, _TAKE, params)).first()
 
     async def give_back(self, product_id: int, quantity: int, now: datetime) -> str | None:
         """Return stock to a product (archived ones too); its slug, or None if it is gone."""

@@ -32,7 +32,7 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select, text, update
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, delete, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +41,7 @@ from storefront.core.db import Database
 from storefront.core.errors import AppError, Conflict, InvalidInput, ReplayedRefusal, error_body
 from storefront.core.jobs import JobContext
 from storefront.core.models import Base, UTCDateTime, utcnow
+from storefront.core.repository import run_prebuilt, table_of
 
 LEASE = timedelta(seconds=60)
 # What a key may be: printable ASCII without spaces (it travels in a header), 1 to 255 characters.
@@ -242,12 +243,18 @@ class IdempotentCalls:
             pass  # another call with this key got there first: its answer stands
 
 
+# Built once, on table columns, and run on the connection (core.repository.run_prebuilt):
+# per call through the ORM it cost more CPU than its round trip (docs/performance.md, row 4).
+_KEYS = table_of(IdempotencyKey).c
+_STORE = (
+    update(table_of(IdempotencyKey))
+    .where(_KEYS.user_id == bindparam("owner"), _KEYS.key == bindparam("given_key"))
+    .values(response_status=bindparam("status"), response_body=bindparam("body"), locked_until=None)
+)
+
+
 async def _store(session: AsyncSession, user_id: int, key: str, status: int, body: bytes) -> None:
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        .values(response_status=status, response_body=body.decode(), locked_until=None)
-    )
+    await run_prebuilt(session, _STORE, {"owner": user_id, "given_key": key, "status": status, "body": body.decode()})
 
 
 async def purge_expired_keys(ctx: JobContext, payload: dict[str, Any]) -> None:

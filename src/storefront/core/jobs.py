@@ -27,7 +27,21 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import JSON, CursorResult, Index, String, Text, Update, func, insert, or_, select, update
+from sqlalchemy import (
+    JSON,
+    CursorResult,
+    Index,
+    String,
+    Text,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,6 +50,7 @@ from taskiq import AsyncBroker
 from storefront.core.db import Database, after_commit
 from storefront.core.errors import Conflict, NotFound
 from storefront.core.models import Base, UTCDateTime, utcnow
+from storefront.core.repository import run_prebuilt, table_of
 
 log = structlog.get_logger("storefront.jobs")
 
@@ -64,6 +79,12 @@ class Job(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# Built once and run on the connection (core.repository.run_prebuilt): through the ORM,
+# each call rebuilt it (docs/performance.md, issue 16 row 4). The columns' Python defaults
+# (status, attempts, times) still apply: they are the table's.
+_INSERT_JOBS = insert(table_of(Job)).returning(table_of(Job).c.id, sort_by_parameter_order=True)
 
 
 class BrokerUnavailable(Exception):
@@ -126,7 +147,7 @@ class JobQueue:
         if run_at is not None:
             for row in rows:
                 row["available_at"] = run_at
-        ids = list(await session.scalars(insert(Job).returning(Job.id, sort_by_parameter_order=True), rows))
+        ids = list((await run_prebuilt(session, _INSERT_JOBS, rows)).scalars())
         if run_at is None:
             dispatcher = self.dispatcher
 
@@ -146,20 +167,50 @@ class LeaseLost(Exception):
     """This attempt outlived its lease and another attempt has claimed the job since."""
 
 
-def _attempt_outcome(job_id: int, attempt: int, **values: Any) -> Update:
-    """Write an attempt's outcome only while the row is still that attempt's: one that
-    outlived its lease must not overwrite the state of the attempt that claimed the job
-    since (a retry would hand a running job out again)."""
-    return (
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
-        .values(locked_until=None, **values)
-        .execution_options(synchronize_session=False)
+# The statements of every job's life, built once on the table and run on the connection
+# (``run_prebuilt``): per call through the ORM each was rebuilt, a visible share of a job's
+# CPU (docs/performance.md, issue 16 row 5).
+_JOBS = table_of(Job).c
+_NOW = bindparam("now", type_=UTCDateTime())
+# Due and pending, or running on a lease that ran out (its worker died).
+_CLAIM = (
+    update(table_of(Job))
+    .where(
+        _JOBS.id == bindparam("job_id"),
+        or_(
+            (_JOBS.status == JobStatus.PENDING) & (_JOBS.available_at <= _NOW),
+            (_JOBS.status == JobStatus.RUNNING) & (_JOBS.locked_until < _NOW),
+        ),
     )
+    .values(status=JobStatus.RUNNING, locked_until=bindparam("lease_end"), attempts=_JOBS.attempts + 1)
+    .returning(_JOBS.name, _JOBS.payload, _JOBS.attempts, _JOBS.max_attempts)
+)
+# An attempt's outcome is written only while the row is still that attempt's: one that
+# outlived its lease must not overwrite the state of the attempt that claimed the job
+# since (a retry would hand a running job out again).
+_THIS_ATTEMPT = and_(
+    _JOBS.id == bindparam("job_id"), _JOBS.status == JobStatus.RUNNING, _JOBS.attempts == bindparam("attempt")
+)
+_ENDED = (  # done or dead
+    update(table_of(Job))
+    .where(_THIS_ATTEMPT)
+    .values(locked_until=None, status=bindparam("outcome"), finished_at=_NOW, last_error=bindparam("error"))
+)
+_RETRY = (
+    update(table_of(Job))
+    .where(_THIS_ATTEMPT)
+    .values(
+        locked_until=None, status=JobStatus.PENDING, available_at=bindparam("retry_at"), last_error=bindparam("error")
+    )
+)
 
 
-def _ended(status: JobStatus, error: str | None) -> dict[str, Any]:
-    return {"status": status, "finished_at": datetime.now(UTC), "last_error": error}
+async def _attempt_outcome(session: AsyncSession, statement: Update, job_id: int, attempt: int, **values: Any) -> bool:
+    """Write ``_ENDED`` or ``_RETRY`` for this attempt; whether the row was still its."""
+    result: CursorResult[Any] = await run_prebuilt(  # type: ignore[assignment]
+        session, statement, {"job_id": job_id, "attempt": attempt, **values}
+    )
+    return result.rowcount == 1
 
 
 class JobContext:
@@ -180,10 +231,8 @@ class JobContext:
         between them (the job would run again). Raises ``LeaseLost``, so the transaction
         rolls back, when another attempt has claimed the job since this one's lease ran out:
         that attempt does the work."""
-        result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-            _attempt_outcome(self.job_id, self.attempt, **_ended(JobStatus.DONE, None))
-        )
-        if result.rowcount != 1:
+        done = {"outcome": JobStatus.DONE, "error": None, "now": datetime.now(UTC)}
+        if not await _attempt_outcome(session, _ENDED, self.job_id, self.attempt, **done):
             raise LeaseLost(f"job {self.job_id}: attempt {self.attempt} lost its lease to a later attempt")
 
         async def committed() -> None:
@@ -217,22 +266,11 @@ class JobRunner:
         self._turned_away: set[int] = set()
 
     async def _claim(self, job_id: int) -> Job | None:
+        # Due and pending, or running on a lease that ran out (its worker died).
         now = datetime.now(UTC)
         async with self.db.session_scope() as session:
-            result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-                update(Job)
-                .where(
-                    Job.id == job_id,
-                    or_(
-                        (Job.status == JobStatus.PENDING) & (Job.available_at <= now),
-                        (Job.status == JobStatus.RUNNING) & (Job.locked_until < now),
-                    ),
-                )
-                .values(status=JobStatus.RUNNING, locked_until=now + self.lease, attempts=Job.attempts + 1)
-                .returning(Job.name, Job.payload, Job.attempts, Job.max_attempts)
-                .execution_options(synchronize_session=False)
-            )
-            row = result.first()
+            values = {"job_id": job_id, "now": now, "lease_end": now + self.lease}
+            row = (await run_prebuilt(session, _CLAIM, values)).first()
         if row is None:
             return None
         return Job(id=job_id, name=row.name, payload=row.payload, attempts=row.attempts, max_attempts=row.max_attempts)
@@ -300,20 +338,17 @@ class JobRunner:
         log.warning("jobs_released", job_ids=released)
         return sorted(self._turned_away.union(released))
 
-    async def _record(self, job: Job, **values: Any) -> bool:
+    async def _record(self, job: Job, statement: Update, **values: Any) -> bool:
         """This attempt's outcome, in a transaction of its own; False, and logged, when the
-        row is another attempt's now (``_attempt_outcome``)."""
+        row is another attempt's now (``_THIS_ATTEMPT``)."""
         async with self.db.session_scope() as session:
-            result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-                _attempt_outcome(job.id, job.attempts, **values)
-            )
-        if result.rowcount == 1:
-            return True
+            if await _attempt_outcome(session, statement, job.id, job.attempts, **values):
+                return True
         log.warning("job_lease_lost", job_id=job.id, job=job.name, attempt=job.attempts)
         return False
 
     async def _finish(self, job: Job, *, status: JobStatus, error: str | None) -> bool:
-        return await self._record(job, **_ended(status, error))
+        return await self._record(job, _ENDED, outcome=status, error=error, now=datetime.now(UTC))
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -323,7 +358,7 @@ class JobRunner:
             return
         delay = backoff(job.attempts, self.retry_base)
         available_at = datetime.now(UTC) + timedelta(seconds=delay)
-        if not await self._record(job, status=JobStatus.PENDING, available_at=available_at, last_error=error):
+        if not await self._record(job, _RETRY, retry_at=available_at, error=error):
             return
         level = log.info if isinstance(exc, RetryLater) else log.warning
         level("job_retry", job_id=job.id, job=job.name, attempt=job.attempts, retry_in=round(delay, 1), error=error)

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import Executable, Result, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.models import Base
 
 RowT = TypeVar("RowT", bound=Base)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, for the statements ``run_prebuilt`` runs (typed as the Table it is)."""
+    return cast(Table, model.__table__)
+
+
+async def run_prebuilt(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | list[dict[str, Any]]
+) -> Result[Any]:
+    """Run a statement built once at import (table columns, values as bound parameters) on
+    the session's connection, in its transaction.
+
+    For the hot paths' writes. Through ``session.execute`` an INSERT or UPDATE is copied
+    per call by the ORM (an annotated copy whose cache key is computed afresh, and bulk
+    rows converted attribute by attribute), which cost more CPU than the statement's round
+    trip; on the connection it is compiled once and reused (docs/performance.md, issue 16
+    row 4). Nothing the session holds is refreshed: the callers read what they need from
+    RETURNING.
+    """
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 class Repository:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 
 from storefront.core.pagination import IdKeyset
 from storefront.core.repository import Repository
@@ -70,13 +70,15 @@ class RefreshTokenRepository(Repository):
         )
 
 
+# Every request with a personal token runs it: built once, the hash a bound parameter.
+_TOKEN_WITH_OWNER = (
+    select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 class ApiTokenRepository(Repository):
     async def get_with_owner(self, token_hash: str) -> tuple[ApiToken, User] | None:
-        row = (
-            await self.session.execute(
-                select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == token_hash)
-            )
-        ).first()
+        row = (await self.session.execute(_TOKEN_WITH_OWNER, {"token_hash": token_hash})).first()
         return (row[0], row[1]) if row is not None else None
 
     async def list_for(self, user_id: int) -> Sequence[ApiToken]:

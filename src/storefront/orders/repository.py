@@ -13,13 +13,16 @@ from sqlalchemy.orm import selectinload
 from storefront.core.errors import Conflict
 from storefront.core.models import cents, money, to_cents
 from storefront.core.pagination import IdKeyset
-from storefront.core.repository import Repository
+from storefront.core.repository import Repository, run_prebuilt, table_of
 from storefront.orders.models import PAID_STATUSES, Order, OrderLine, OrderStatus, PaymentStatus, SentEmail
 from storefront.orders.refunds import RefundExceedsPayment
 
-# The order's columns as attributes, for the INSERT (its id comes back from it).
-_ORDER_FIELDS = tuple(attr.key for attr in inspect(Order).column_attrs if attr.key != "id")
-_LINE_FIELDS = tuple(attr.key for attr in inspect(OrderLine).column_attrs if attr.key not in {"id", "order_id"})
+# Attribute -> column key (``total`` is the column ``total_cents``): the inserts below run
+# on the connection, past the ORM, and take their values by column.
+_ORDER_COLUMNS = {attr.key: attr.columns[0].key for attr in inspect(Order).column_attrs if attr.key != "id"}
+_LINE_COLUMNS = {attr.key: attr.columns[0].key for attr in inspect(OrderLine).column_attrs if attr.key != "id"}
+_INSERT_ORDER = insert(table_of(Order)).returning(table_of(Order).c.id)
+_INSERT_LINE = insert(table_of(OrderLine))
 
 
 class OrderRepository(Repository):
@@ -37,19 +40,14 @@ class OrderRepository(Repository):
         for field in ("shipping_total", "tax_total", "refunded_total"):
             if getattr(order, field) is None:
                 setattr(order, field, Decimal(0))
-        order_id = await self.session.scalar(
-            insert(Order).values({field: getattr(order, field) for field in _ORDER_FIELDS}).returning(Order.id)
-        )
-        assert order_id is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
-        order.id = order_id
+        values = {column: getattr(order, field) for field, column in _ORDER_COLUMNS.items()}
+        order.id = (await run_prebuilt(self.session, _INSERT_ORDER, values)).scalar_one()
         for line in order.lines:
             line.order_id = order.id
             line.refunded_quantity = line.refunded_quantity or 0
         # One statement for every line (executemany, batched by the driver).
-        await self.session.execute(
-            insert(OrderLine),
-            [{"order_id": order.id, **{field: getattr(line, field) for field in _LINE_FIELDS}} for line in order.lines],
-        )
+        lines = [{column: getattr(line, field) for field, column in _LINE_COLUMNS.items()} for line in order.lines]
+        await run_prebuilt(self.session, _INSERT_LINE, lines)
         return order
 
     async def get(self, order_id: int, owner_id: int | None) -> Order | None:
