@@ -66,7 +66,15 @@ def _jobs(
     handlers = order_handlers(mailer, events, settings.mail_from, settings.job_lease_seconds, order_services)
     handlers |= ai_handlers(ai, cache)
     handlers[PURGE_IDEMPOTENCY_KEYS] = purge_expired_keys
-    runner = JobRunner(db, handlers, lease=settings.job_lease_seconds, retry_base=settings.job_retry_base_seconds)
+    runner = JobRunner(
+        db,
+        handlers,
+        lease=settings.job_lease_seconds,
+        retry_base=settings.job_retry_base_seconds,
+        # Inline jobs run inside their caller (and may enqueue more, inline too): a bound
+        # there could wait on itself. Everywhere else, the pool's size unless set.
+        concurrency=None if settings.jobs_inline else settings.job_concurrency or settings.db_pool_size,
+    )
     dispatcher.attach(runner)
     sweeper = Sweeper(runner, dispatcher, settings.job_sweep_interval_seconds, {PURGE_IDEMPOTENCY_KEYS: 3600.0})
     return JobSystem(

@@ -130,3 +130,44 @@ async def test_a_draining_runner_finishes_what_it_can_and_hands_back_the_rest(co
     assert (stuck_row.status, stuck_row.attempts, stuck_row.locked_until) == ("pending", 0, None)
     assert stuck_row.available_at <= datetime.now(UTC)
     assert (rows[late_id].status, rows[late_id].attempts) == ("pending", 0)
+
+
+async def test_a_bounded_runner_runs_that_many_at_once_and_leaves_the_rest_unclaimed(committing_db: Database) -> None:
+    running = 0
+    most = 0
+    gate = asyncio.Event()
+
+    async def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await gate.wait()
+        running -= 1
+
+    db = committing_db
+    runner = JobRunner(db, {"slow": slow}, lease=600, retry_base=1, concurrency=2)
+    async with db.session_scope() as session:
+        jobs = [Job(name="slow", payload={}) for _ in range(6)]
+        session.add_all(jobs)
+        await session.flush()
+    ids = [job.id for job in jobs]
+    runs = [asyncio.create_task(runner.run(job_id)) for job_id in ids]
+    deadline = time.monotonic() + 5
+    while running < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # room for a third to start, were the bound not there
+    async with db.session_scope() as session:
+        claimed = (await session.scalars(select(Job.id).where(Job.id.in_(ids), Job.attempts > 0))).all()
+    assert (running, len(claimed)) == (2, 2)  # the four waiting have claimed nothing
+
+    # Shutdown while four wait for a slot: the two running finish, the four are handed back.
+    drained = asyncio.create_task(runner.drain(grace=5))
+    await asyncio.sleep(0.05)
+    gate.set()
+    handed_back = await asyncio.wait_for(drained, 10)
+    await asyncio.gather(*runs)
+    assert most == 2
+    assert len(handed_back) == 4 and set(handed_back) <= set(ids)
+    async with db.session_scope() as session:
+        rows = (await session.execute(select(Job.id, Job.status, Job.attempts).where(Job.id.in_(ids)))).all()
+    assert sorted((status, attempts) for _, status, attempts in rows) == [("done", 1)] * 2 + [("pending", 0)] * 4
