@@ -114,8 +114,10 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(60.0, gt=0)
     job_retry_base_seconds: float = Field(2.0, gt=0)
     job_sweep_interval_seconds: float = Field(5.0, gt=0)
-    # Jobs one process runs at once (claimed and in their handlers); the rest of a hand-out
-    # waits, unclaimed. Default: DB_POOL_SIZE, as each running job holds a connection at a time.
+    # At most this many jobs claimed and running at once per process; the rest of a hand-out
+    # waits unclaimed. Default: no bound (a hand-out is up to 100 from Redis, 200 from a sweep).
+    # A bound at the pool's size cost a third of a worker's throughput (a running job holds a
+    # connection only part of the time), so set it only where jobs time out on the pool.
     job_concurrency: int | None = Field(None, ge=1)
     # The Redis stream of job hand-outs keeps about this many messages: acknowledged ones
     # stay in a stream until trimmed, and untrimmed it grew by one message per job forever.

@@ -72,8 +72,8 @@ def _jobs(
         lease=settings.job_lease_seconds,
         retry_base=settings.job_retry_base_seconds,
         # Inline jobs run inside their caller (and may enqueue more, inline too): a bound
-        # there could wait on itself. Everywhere else, the pool's size unless set.
-        concurrency=None if settings.jobs_inline else settings.job_concurrency or settings.db_pool_size,
+        # there could wait on itself.
+        concurrency=None if settings.jobs_inline else settings.job_concurrency,
     )
     dispatcher.attach(runner)
     sweeper = Sweeper(runner, dispatcher, settings.job_sweep_interval_seconds, {PURGE_IDEMPOTENCY_KEYS: 3600.0})

@@ -136,11 +136,14 @@ async def test_a_bounded_runner_runs_that_many_at_once_and_leaves_the_rest_uncla
     running = 0
     most = 0
     gate = asyncio.Event()
+    two_running = asyncio.Event()
 
     async def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
         nonlocal running, most
         running += 1
         most = max(most, running)
+        if running == 2:
+            two_running.set()
         await gate.wait()
         running -= 1
 
@@ -152,9 +155,7 @@ async def test_a_bounded_runner_runs_that_many_at_once_and_leaves_the_rest_uncla
         await session.flush()
     ids = [job.id for job in jobs]
     runs = [asyncio.create_task(runner.run(job_id)) for job_id in ids]
-    deadline = time.monotonic() + 5
-    while running < 2 and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(two_running.wait(), 5)
     await asyncio.sleep(0.1)  # room for a third to start, were the bound not there
     async with db.session_scope() as session:
         claimed = (await session.scalars(select(Job.id).where(Job.id.in_(ids), Job.attempts > 0))).all()
@@ -167,7 +168,8 @@ async def test_a_bounded_runner_runs_that_many_at_once_and_leaves_the_rest_uncla
     handed_back = await asyncio.wait_for(drained, 10)
     await asyncio.gather(*runs)
     assert most == 2
-    assert len(handed_back) == 4 and set(handed_back) <= set(ids)
+    assert len(handed_back) == 4
+    assert set(handed_back) <= set(ids)
     async with db.session_scope() as session:
         rows = (await session.execute(select(Job.id, Job.status, Job.attempts).where(Job.id.in_(ids)))).all()
     assert sorted((status, attempts) for _, status, attempts in rows) == [("done", 1)] * 2 + [("pending", 0)] * 4

@@ -268,12 +268,13 @@ class JobRunner:
         self.handlers = handlers
         self.lease = timedelta(seconds=lease)
         self.retry_base = retry_base
-        # At most this many jobs claimed and running at once (None: no bound, for jobs run
-        # inline in their caller, which is bounded already). A broker hands out up to a
-        # hundred at a time and a sweep up to two hundred: unbounded, they all queued on the
-        # pool, and under load some waited past its timeout and spent an attempt on it
-        # (seen in a profiled drain: 19 hand-outs failed, one job retried). A job waiting
-        # for a slot has claimed nothing: its row stays pending, free for any worker.
+        # At most this many jobs claimed and running at once (None: no bound). A broker hands
+        # out up to a hundred at a time and a sweep up to two hundred; unbounded, they all
+        # queue on the pool, and on a machine slow enough some wait past its timeout and
+        # spend an attempt on it (seen in a profiled drain: 19 hand-outs failed, one job
+        # retried). A job waiting for a slot has claimed nothing: its row stays pending,
+        # free for any worker. Off by default: a bound at the pool's size cost a third of
+        # a worker's throughput (JOB_CONCURRENCY, docs/configuration.md).
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
         # Shutdown (``drain``): no new claims once closing; the runs in flight, by job id.
         self.closing = False
