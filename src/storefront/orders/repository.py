@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, insert, inspect, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
 from storefront.core.models import cents, money, to_cents
 from storefront.core.pagination import IdKeyset
 from storefront.core.repository import Repository, run_prebuilt, table_of
+from storefront.core.sqltypes import AnyRow
 from storefront.orders.models import PAID_STATUSES, Order, OrderLine, OrderStatus, PaymentStatus, SentEmail
 from storefront.orders.refunds import RefundExceedsPayment
 
@@ -23,6 +24,18 @@ _ORDER_COLUMNS = {attr.key: attr.columns[0].key for attr in inspect(Order).colum
 _LINE_COLUMNS = {attr.key: attr.columns[0].key for attr in inspect(OrderLine).column_attrs if attr.key != "id"}
 _INSERT_ORDER = insert(table_of(Order)).returning(table_of(Order).c.id)
 _INSERT_LINE = insert(table_of(OrderLine))
+# What the "order placed" notification says (owner, total, units), in one statement where
+# loading the order with its lines through the ORM took two and a unit of work's bookkeeping
+# (a job per order: docs/performance.md, issue 16 row 5).
+_ORDERS, _LINES = table_of(Order).c, table_of(OrderLine).c
+_PLACED_SUMMARY = select(
+    _ORDERS.user_id,
+    _ORDERS.total_cents.label("total"),
+    select(func.coalesce(func.sum(_LINES.quantity), 0))
+    .where(_LINES.order_id == _ORDERS.id)
+    .scalar_subquery()
+    .label("units"),
+).where(_ORDERS.id == bindparam("order_id"))
 
 
 class OrderRepository(Repository):
@@ -49,6 +62,10 @@ class OrderRepository(Repository):
         lines = [{column: getattr(line, field) for field, column in _LINE_COLUMNS.items()} for line in order.lines]
         await run_prebuilt(self.session, _INSERT_LINE, lines)
         return order
+
+    async def placed_summary(self, order_id: int) -> AnyRow | None:
+        """The order's owner (``user_id``), ``total`` and ``units`` ordered; None if it is gone."""
+        return (await run_prebuilt(self.session, _PLACED_SUMMARY, {"order_id": order_id})).first()
 
     async def get(self, order_id: int, owner_id: int | None) -> Order | None:
         """An order with its lines; ``owner_id`` limits it to that user's orders."""

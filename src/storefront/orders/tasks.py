@@ -79,17 +79,17 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
     async def notify_placed(ctx: JobContext, payload: dict[str, Any]) -> None:
         order_id = int(payload["order_id"])
         async with ctx.db.session_scope() as session:
-            order = await OrderRepository(session).get(order_id, None)
+            order = await OrderRepository(session).placed_summary(order_id)
             if order is None:
                 return
-            units = sum(line.quantity for line in order.lines)
+            units = order.units
             await NotificationService(session, events).notify(
                 order.user_id,
                 kind="order_placed",
-                title=f"Order #{order.id} placed",
+                title=f"Order #{order_id} placed",
                 body=f"{units} {'item' if units == 1 else 'items'}, total {order.total:.2f}",
-                data={"order_id": order.id, "total": f"{order.total:.2f}"},
-                dedupe_key=f"order_placed:{order.id}",
+                data={"order_id": order_id, "total": f"{order.total:.2f}"},
+                dedupe_key=f"order_placed:{order_id}",
             )
             await ctx.finish_in(session)
 
