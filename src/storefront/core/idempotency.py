@@ -196,12 +196,7 @@ class IdempotentCalls:
             if row.claimed is not None:
                 return None
         else:
-            claimed = await session.scalar(
-                sqlite_insert(IdempotencyKey)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["user_id", "key"])
-                .returning(IdempotencyKey.id)
-            )
+            claimed = (await run_prebuilt(session, _SQLITE_CLAIM, values)).scalar()
             if claimed is not None:
                 return None
         # The key exists, committed: look at it.
@@ -246,6 +241,11 @@ class IdempotentCalls:
 # Built once, on table columns, and run on the connection (core.repository.run_prebuilt):
 # per call through the ORM it cost more CPU than its round trip (docs/performance.md, row 4).
 _KEYS = table_of(IdempotencyKey).c
+_SQLITE_CLAIM = (
+    sqlite_insert(table_of(IdempotencyKey))
+    .on_conflict_do_nothing(index_elements=["user_id", "key"])
+    .returning(_KEYS.id)
+)
 _STORE = (
     update(table_of(IdempotencyKey))
     .where(_KEYS.user_id == bindparam("owner"), _KEYS.key == bindparam("given_key"))

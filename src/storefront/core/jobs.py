@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -117,15 +118,7 @@ class JobQueue:
             session.add(job)
             return job
         session.add(job)
-
-        async def hand_out() -> None:
-            try:
-                await self.dispatcher.dispatch(job.id)
-            except BrokerUnavailable:
-                log.info("job_handout_deferred", job_id=job.id, job=job.name)
-
-        # If this fails (broker down), the sweeper still finds the pending row.
-        after_commit(session, hand_out)
+        self._hand_out_after_commit(session, lambda: [job.id])  # the id exists once flushed
         return job
 
     async def enqueue_many(
@@ -149,18 +142,23 @@ class JobQueue:
                 row["available_at"] = run_at
         ids = list((await run_prebuilt(session, _INSERT_JOBS, rows)).scalars())
         if run_at is None:
-            dispatcher = self.dispatcher
-
-            async def hand_out() -> None:
-                for job_id in ids:
-                    try:
-                        await dispatcher.dispatch(job_id)
-                    except BrokerUnavailable:
-                        log.info("job_handout_deferred", job_id=job_id)
-                        return  # the broker is down: the sweeper finds the rest too
-
-            after_commit(session, hand_out)
+            self._hand_out_after_commit(session, lambda: ids)
         return ids
+
+    def _hand_out_after_commit(self, session: AsyncSession, job_ids: Callable[[], list[int]]) -> None:
+        """Hand the jobs out once ``session`` commits. If the broker is down, the rows stay
+        pending and the sweeper hands them out later."""
+        dispatcher = self.dispatcher
+
+        async def hand_out() -> None:
+            for job_id in job_ids():
+                try:
+                    await dispatcher.dispatch(job_id)
+                except BrokerUnavailable:
+                    log.info("job_handout_deferred", job_id=job_id)
+                    return  # the sweeper finds the rest too
+
+        after_commit(session, hand_out)
 
 
 class LeaseLost(Exception):
@@ -282,7 +280,6 @@ class JobRunner:
         self._turned_away: set[int] = set()
 
     async def _claim(self, job_id: int) -> Job | None:
-        # Due and pending, or running on a lease that ran out (its worker died).
         now = datetime.now(UTC)
         async with self.db.session_scope() as session:
             values = {"job_id": job_id, "now": now, "lease_end": now + self.lease}
@@ -301,10 +298,7 @@ class JobRunner:
         assert task is not None  # noqa: S101 - always true inside a coroutine
         self._in_flight[job_id] = task
         try:
-            if self._slots is None:
-                await self._run(job_id)
-                return
-            async with self._slots:
+            async with self._slots or nullcontext():
                 if self.closing:  # shutdown began while it waited for a slot
                     self._turned_away.add(job_id)
                     return
