@@ -47,9 +47,9 @@ async def serve_jobs(settings: Settings, metrics: Metrics, stop: asyncio.Event) 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for job_id in handed_back:
+        if handed_back:
             try:
-                await jobs.queue.dispatcher.dispatch(job_id)
-            except Exception as exc:  # the broker is gone: the sweep of another worker finds the row
-                log.warning("job_handback_failed", job_id=job_id, error=repr(exc))
+                await jobs.queue.dispatcher.dispatch(handed_back)
+            except Exception as exc:  # the broker is gone: the sweep of another worker finds the rows
+                log.warning("job_handback_failed", job_ids=handed_back, error=repr(exc))
         log.info("worker_stopped", handed_back=handed_back)

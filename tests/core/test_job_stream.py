@@ -1,4 +1,4 @@
-"""The Redis stream of job hand-outs: trimmed so that it cannot grow forever."""
+"""The Redis stream of job hand-outs: batched, and trimmed so that it cannot grow forever."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from redis.asyncio import Redis
 from taskiq import BrokerMessage
 
-from storefront.core.taskqueue import StreamBroker, build_broker
+from storefront.core.jobs import BrokerUnavailable
+from storefront.core.taskqueue import TASK_NAME, StreamBroker, TaskiqDispatcher, build_broker
 from tests.conftest import REDIS_URL, make_settings
 
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: runs in the PostgreSQL + Redis pass of .ci/run")
@@ -47,4 +48,42 @@ async def test_hand_outs_sent_at_once_all_arrive_and_the_stream_is_trimmed(tmp_p
     finally:
         await redis.delete(STREAM)
         await redis.aclose()
+        await broker.shutdown()
+
+
+async def test_a_batch_of_hand_outs_arrives_in_order_as_the_messages_workers_run(tmp_path: Path) -> None:
+    # An order's jobs (and a sweep's) go out in one round trip; each must still be the
+    # message taskiq's receiver decodes into a call of the job task, in the order given.
+    broker = StreamBroker(str(REDIS_URL), queue_name=STREAM, consumer_group_name="test-batch")
+    dispatcher = TaskiqDispatcher(broker)
+    redis = Redis.from_url(str(REDIS_URL))
+    await redis.delete(STREAM)
+    try:
+        await dispatcher.dispatch([41, 7, 1_000_003])
+        await dispatcher.dispatch([])
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(STREAM)  # type: ignore[assignment]
+        messages = [broker.formatter.loads(fields[b"data"]) for _, fields in entries]
+        assert [(message.task_name, message.args, message.kwargs) for message in messages] == [
+            (TASK_NAME, [41], {}),
+            (TASK_NAME, [7], {}),
+            (TASK_NAME, [1_000_003], {}),
+        ]
+        assert len({message.task_id for message in messages}) == 3
+    finally:
+        await redis.delete(STREAM)
+        await redis.aclose()
+        await broker.shutdown()
+
+
+async def test_a_batch_refused_by_redis_is_broker_unavailable_and_then_skipped_at_once(tmp_path: Path) -> None:
+    # Nothing listens on port 1: the jobs' rows stay pending for the sweep, and while the
+    # breaker is open the next hand-outs do not wait for a timeout again.
+    broker = StreamBroker("redis://127.0.0.1:1/0", queue_name=STREAM, socket_connect_timeout=1)
+    dispatcher = TaskiqDispatcher(broker, timeout=2.0, retry_seconds=60.0)
+    try:
+        with pytest.raises(BrokerUnavailable):
+            await dispatcher.dispatch([1, 2])
+        with pytest.raises(BrokerUnavailable, match="moments ago"):
+            await dispatcher.dispatch([3])
+    finally:
         await broker.shutdown()

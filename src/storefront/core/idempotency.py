@@ -190,7 +190,7 @@ class IdempotentCalls:
             "expires_at": now + self.ttl,
         }
         if self.db.dialect == "postgresql":
-            row = (await session.execute(_PG_CLAIM, {**values, "lock": advisory_lock_id(user_id, key)})).one()
+            row = (await run_prebuilt(session, _PG_CLAIM, {**values, "lock": advisory_lock_id(user_id, key)})).one()
             if not row.held:
                 raise IdempotencyInProgress()  # a concurrent call holds the key, uncommitted
             if row.claimed is not None:

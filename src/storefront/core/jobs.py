@@ -93,7 +93,9 @@ class BrokerUnavailable(Exception):
 
 
 class Dispatcher(Protocol):
-    async def dispatch(self, job_id: int) -> None: ...
+    async def dispatch(self, job_ids: Sequence[int]) -> None:
+        """Hand these jobs out (to Redis: in one round trip); raise ``BrokerUnavailable``
+        when the broker cannot take them now (their rows stay pending for the sweep)."""
 
 
 class JobQueue:
@@ -151,12 +153,11 @@ class JobQueue:
         dispatcher = self.dispatcher
 
         async def hand_out() -> None:
-            for job_id in job_ids():
-                try:
-                    await dispatcher.dispatch(job_id)
-                except BrokerUnavailable:
-                    log.info("job_handout_deferred", job_id=job_id)
-                    return  # the sweeper finds the rest too
+            ids = job_ids()
+            try:
+                await dispatcher.dispatch(ids)
+            except BrokerUnavailable:
+                log.info("job_handout_deferred", job_ids=ids)  # the sweeper finds them
 
         after_commit(session, hand_out)
 
@@ -435,13 +436,14 @@ class Sweeper:
         await self._enqueue_periodic()
         await self.measure_depth()
         ids = await self.runner.due()
-        for handed, job_id in enumerate(ids):
-            try:
-                await self.dispatcher.dispatch(job_id)
-            except BrokerUnavailable as exc:
-                # Redis is down: the rows wait; the next sweep tries again.
-                log.warning("sweep_deferred", due=len(ids) - handed, error=str(exc))
-                return handed
+        if not ids:
+            return 0
+        try:
+            await self.dispatcher.dispatch(ids)
+        except BrokerUnavailable as exc:
+            # Redis is down: the rows wait; the next sweep tries again.
+            log.warning("sweep_deferred", due=len(ids), error=str(exc))
+            return 0
         return len(ids)
 
     async def run_forever(self) -> None:
@@ -482,5 +484,5 @@ class JobAdmin:
         job.available_at = datetime.now(UTC)
         await self.session.flush()
         dispatcher = self.dispatcher
-        after_commit(self.session, lambda: dispatcher.dispatch(job_id))
+        after_commit(self.session, lambda: dispatcher.dispatch([job_id]))
         return job
