@@ -190,10 +190,10 @@ class IdempotentCalls:
             "expires_at": now + self.ttl,
         }
         if self.db.dialect == "postgresql":
-            row = (await run_prebuilt(session, _PG_CLAIM, {**values, "lock": advisory_lock_id(user_id, key)})).one()
-            if not row.held:
+            claim = (await run_prebuilt(session, _PG_CLAIM, {**values, "lock": advisory_lock_id(user_id, key)})).one()
+            if not claim.held:
                 raise IdempotencyInProgress()  # a concurrent call holds the key, uncommitted
-            if row.claimed is not None:
+            if claim.claimed is not None:
                 return None
         else:
             claimed = (await run_prebuilt(session, _SQLITE_CLAIM, values)).scalar()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -14,7 +14,7 @@ import anyio
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, message: Message) -> None: ...
 
 
 def certainly_not_sent(exc: BaseException) -> bool:
@@ -38,7 +38,7 @@ class SmtpMailer:
         self.use_tls = parts.scheme == "smtps"
         self.timeout = timeout
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         await aiosmtplib.send(
             message,
             hostname=self.hostname,
@@ -56,7 +56,7 @@ class FileMailer:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def _write(self, message: EmailMessage) -> None:
+    def _write(self, message: Message) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = (message["Message-ID"] or "message").strip("<>").replace("/", "_").replace("@", "_at_")
         # Write then rename: a reader never sees half a message.
@@ -65,7 +65,7 @@ class FileMailer:
             handle.write(bytes(message))
         Path(temporary).replace(self.directory / f"{name}.eml")
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         await anyio.to_thread.run_sync(self._write, message)
 
 
