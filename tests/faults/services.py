@@ -87,14 +87,30 @@ class Mailbox:
         return sum(needle.encode() in message for message in self.received)
 
 
+class SlowGoodbyeMailbox(Mailbox):
+    """Accepts every message, then takes ``goodbye_seconds`` to answer QUIT."""
+
+    def __init__(self, goodbye_seconds: float) -> None:
+        super().__init__()
+        self.goodbye_seconds = goodbye_seconds
+        self.goodbyes_started = 0
+        self.goodbyes_answered = 0
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.goodbyes_started += 1
+        await asyncio.sleep(self.goodbye_seconds)
+        self.goodbyes_answered += 1
+        return "221 Bye"
+
+
 class SmtpServer:
     """An SMTP server on a fixed loopback port that the test stops (connections refused)
     and starts again."""
 
-    def __init__(self) -> None:
+    def __init__(self, mailbox: Mailbox | None = None) -> None:
         self.port = free_port()
         self.url = f"smtp://127.0.0.1:{self.port}"
-        self.mailbox = Mailbox()
+        self.mailbox = mailbox or Mailbox()
         self._controller: Controller | None = None
 
     def start(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from email.message import Message
@@ -37,10 +38,17 @@ class SmtpMailer:
         self.password = unquote(parts.password) if parts.password else None
         self.use_tls = parts.scheme == "smtps"
         self.timeout = timeout
+        # Goodbyes still in flight (a task needs a reference until it ends).
+        self._goodbyes: set[asyncio.Task[None]] = set()
 
     async def send(self, message: Message) -> None:
-        await aiosmtplib.send(
-            message,
+        """Return once the server has accepted the message (its 250 after DATA).
+
+        QUIT comes after, in a task of its own: a goodbye that fails, hangs, or is cut
+        short by a worker's shutdown must not make an accepted message look failed, or
+        the job would give up its claim and a retry would send a second copy.
+        """
+        client = aiosmtplib.SMTP(
             hostname=self.hostname,
             port=self.port,
             username=self.username,
@@ -48,6 +56,24 @@ class SmtpMailer:
             use_tls=self.use_tls,
             timeout=self.timeout,
         )
+        try:
+            await client.connect()  # EHLO, STARTTLS when offered, and the login
+            await client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        goodbye = asyncio.create_task(_goodbye(client))
+        self._goodbyes.add(goodbye)
+        goodbye.add_done_callback(self._goodbyes.discard)
+
+
+async def _goodbye(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        pass  # the message was accepted before: nothing is lost
+    finally:
+        client.close()
 
 
 class FileMailer:
