@@ -10,6 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from storefront.notifications.schemas import NotificationRead
+from storefront.notifications.service import NotificationService
 from tests.helpers import Api, assert_error, serve
 
 
@@ -105,3 +107,27 @@ async def test_offset_skips_the_newest(api: Api, ordered: tuple[dict[str, str], 
     everything = (await api.client.get("/api/v1/notifications", headers=buyer)).json()["items"]
     skipped = (await api.client.get("/api/v1/notifications", params={"offset": 1}, headers=buyer)).json()["items"]
     assert [item["id"] for item in skipped] == [item["id"] for item in everything[1:]]
+
+
+async def test_a_dedupe_key_adds_one_notification_and_the_second_is_none(api: Api) -> None:
+    # A job that runs twice (a retry, a redelivery) notifies once: the second insert of the
+    # same (user, dedupe key) is skipped by the database, not by a read before it.
+    buyer = await api.customer()
+    me = (await api.client.get("/api/v1/users/me", headers=buyer)).json()
+    async with api.state.db.session_scope() as session:
+        service = NotificationService(session, None)
+        first = await service.notify(me["id"], "order_placed", "Order #9 placed", "1 item", {"order_id": 9}, "once:9")
+        again = await service.notify(me["id"], "order_placed", "Another title", "", {}, "once:9")
+        other = await service.notify(me["id"], "order_placed", "Order #10 placed", "1 item", {}, "once:10")
+    assert first is not None
+    assert again is None
+    assert other is not None
+    assert other.id > first.id
+    read = NotificationRead.model_validate(first)
+    assert read.created_at.tzinfo is not None
+    assert read.read_at is None
+    listed = (await api.client.get("/api/v1/notifications", headers=buyer)).json()["items"]
+    assert [(item["id"], item["title"], item["data"]) for item in listed] == [
+        (other.id, "Order #10 placed", {}),
+        (first.id, "Order #9 placed", {"order_id": 9}),
+    ]

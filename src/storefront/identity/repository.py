@@ -8,13 +8,22 @@ from datetime import datetime
 from sqlalchemy import CursorResult, bindparam, delete, select, update
 
 from storefront.core.pagination import IdKeyset
-from storefront.core.repository import Repository
+from storefront.core.repository import Repository, run_prebuilt, table_of
+from storefront.core.sqltypes import AnyRow
 from storefront.identity.models import ApiToken, RefreshToken, User
+
+# Who an email goes to, built once (a confirmation email per order: issue 16 row 5).
+_USERS = table_of(User).c
+_CONTACT = select(_USERS.name, _USERS.email).where(_USERS.id == bindparam("user_id"))
 
 
 class UserRepository(Repository):
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def contact(self, user_id: int) -> AnyRow | None:
+        """The user's ``name`` and ``email``; None if the user is gone."""
+        return (await run_prebuilt(self.session, _CONTACT, {"user_id": user_id})).first()
 
     async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))

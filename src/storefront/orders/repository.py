@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, bindparam, delete, func, insert, inspect, s
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
-from storefront.core.models import cents, money, to_cents
+from storefront.core.models import UTCDateTime, cents, money, to_cents
 from storefront.core.pagination import IdKeyset
 from storefront.core.repository import Repository, run_prebuilt, table_of
 from storefront.core.sqltypes import AnyRow
@@ -36,6 +36,23 @@ _PLACED_SUMMARY = select(
     .scalar_subquery()
     .label("units"),
 ).where(_ORDERS.id == bindparam("order_id"))
+
+# An email's claim, built once (a confirmation email per order: issue 16 row 5). Bound names
+# differ from the columns the statements set (SQLAlchemy reserves those).
+_SENT = table_of(SentEmail).c
+_SENT_NOW = bindparam("now", type_=UTCDateTime())
+_SENT_EMAIL = select(_SENT.claimed_at, _SENT.sent_at).where(_SENT.key == bindparam("email_key"))
+_CLAIM_EMAIL = insert(table_of(SentEmail))
+_TAKE_OVER_EMAIL = (
+    update(table_of(SentEmail))
+    .where(
+        _SENT.key == bindparam("email_key"),
+        _SENT.claimed_at == bindparam("seen", type_=UTCDateTime()),
+        _SENT.sent_at.is_(None),
+    )
+    .values(claimed_at=_SENT_NOW)
+)
+_MARK_EMAIL_SENT = update(table_of(SentEmail)).where(_SENT.key == bindparam("email_key")).values(sent_at=_SENT_NOW)
 
 
 class OrderRepository(Repository):
@@ -185,25 +202,22 @@ class OrderRepository(Repository):
     async def refresh_status(self, order: Order) -> None:
         await self.session.refresh(order, attribute_names=["status", "payment_status", "refunded_total", "updated_at"])
 
-    async def sent_email(self, key: str) -> SentEmail | None:
-        return await self.session.get(SentEmail, key)
+    async def sent_email(self, key: str) -> AnyRow | None:
+        """The email's claim (``claimed_at``, ``sent_at``), or None if nobody claimed it yet."""
+        return (await run_prebuilt(self.session, _SENT_EMAIL, {"email_key": key})).first()
 
-    async def claim_email(self, key: str, now: datetime, previous: SentEmail | None) -> bool:
+    async def claim_email(self, key: str, now: datetime, previous: AnyRow | None) -> bool:
         """Claim the sending of an email; False when another attempt holds it.
 
-        A first claim is an insert (a concurrent one fails at commit on the unique key). Taking
-        over a claim older than the lease (its worker died) is a compare-and-set on the old
-        claim's time: two attempts that both found the same stale claim cannot both win.
+        A first claim is an insert (a concurrent one fails on the unique key). Taking over a
+        claim older than the lease (its worker died) is a compare-and-set on the old claim's
+        time: two attempts that both found the same stale claim cannot both win.
         """
         if previous is None:
-            self.session.add(SentEmail(key=key, claimed_at=now))
+            await run_prebuilt(self.session, _CLAIM_EMAIL, {"key": key, "claimed_at": now})
             return True
-        taken: CursorResult[tuple[()]] = await self.session.execute(  # type: ignore[assignment]
-            update(SentEmail)
-            .where(SentEmail.key == key, SentEmail.claimed_at == previous.claimed_at, SentEmail.sent_at.is_(None))
-            .values(claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        values = {"email_key": key, "seen": previous.claimed_at, "now": now}
+        taken: CursorResult[tuple[()]] = await run_prebuilt(self.session, _TAKE_OVER_EMAIL, values)  # type: ignore[assignment]
         return taken.rowcount == 1
 
     async def release_email_claim(self, key: str, claimed_at: datetime) -> None:
@@ -215,4 +229,4 @@ class OrderRepository(Repository):
         )
 
     async def mark_email_sent(self, key: str, now: datetime) -> None:
-        await self.session.execute(update(SentEmail).where(SentEmail.key == key).values(sent_at=now))
+        await run_prebuilt(self.session, _MARK_EMAIL_SENT, {"email_key": key, "now": now})

@@ -52,10 +52,10 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
                 order = await orders.get(order_id, None)
                 if order is None:
                     return
-                user = await UserRepository(session).get(order.user_id)
-                if user is None:
+                to = await UserRepository(session).contact(order.user_id)
+                if to is None:
                     return
-                message = order_confirmation(order_read(order), user.name, user.email, sender)
+                message = order_confirmation(order_read(order), to.name, to.email, sender)
                 if not await orders.claim_email(key, now, sent):
                     raise RetryLater("another attempt took over this email's stale claim first")
         except IntegrityError as exc:
