@@ -171,18 +171,18 @@ class LeaseLost(Exception):
 # CPU (docs/performance.md, issue 16 row 5).
 _JOBS = table_of(Job).c
 _NOW = bindparam("now", type_=UTCDateTime())
-# Due and pending, or running on a lease that ran out (its worker died).
+# Due and pending, or running on a lease that ran out (its worker died); for a batch of ids.
 _CLAIM = (
     update(table_of(Job))
     .where(
-        _JOBS.id == bindparam("job_id"),
+        _JOBS.id.in_(bindparam("job_ids", expanding=True)),
         or_(
             (_JOBS.status == JobStatus.PENDING) & (_JOBS.available_at <= _NOW),
             (_JOBS.status == JobStatus.RUNNING) & (_JOBS.locked_until < _NOW),
         ),
     )
     .values(status=JobStatus.RUNNING, locked_until=bindparam("lease_end"), attempts=_JOBS.attempts + 1)
-    .returning(_JOBS.name, _JOBS.payload, _JOBS.attempts, _JOBS.max_attempts)
+    .returning(_JOBS.id, _JOBS.name, _JOBS.payload, _JOBS.attempts, _JOBS.max_attempts)
 )
 # An attempt's outcome is written only while the row is still that attempt's: one that
 # outlived its lease must not overwrite the state of the attempt that claimed the job
@@ -279,15 +279,63 @@ class JobRunner:
         self.closing = False
         self._in_flight: dict[int, asyncio.Task[Any]] = {}
         self._turned_away: set[int] = set()
+        # Claims asked for and not yet sent, and the task that sends them (``_claim``).
+        self._asked: list[tuple[int, asyncio.Future[Job | None]]] = []
+        self._claiming: asyncio.Task[None] | None = None
 
     async def _claim(self, job_id: int) -> Job | None:
+        """Claim one job: None if it is done, dead, not due, or another attempt holds it.
+
+        The claims asked for while none is being sent go out together, as one statement in
+        one transaction: a hand-out (up to 100 jobs from Redis, 200 from a sweep) arrives
+        at once, and a transaction per claim was a fifth of a worker's CPU
+        (docs/performance.md, issue 16 row 5). Each row is still claimed by its own
+        condition, so a job is claimed once however its ids are batched.
+        """
+        waiter: asyncio.Future[Job | None] = asyncio.get_running_loop().create_future()
+        self._asked.append((job_id, waiter))
+        if self._claiming is None:
+            self._claiming = asyncio.create_task(self._claim_asked())
+        return await waiter
+
+    async def _claim_asked(self) -> None:
+        asked: list[tuple[int, asyncio.Future[Job | None]]] = []
+        try:
+            while self._asked:
+                asked, self._asked = self._asked, []
+                try:
+                    claimed = await self._claim_batch([job_id for job_id, _ in asked])
+                except Exception as exc:
+                    for _, waiter in asked:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    asked = []
+                    continue
+                for job_id, waiter in asked:
+                    job = claimed.pop(job_id, None)  # an id asked for twice is claimed once
+                    if not waiter.done():
+                        waiter.set_result(job)
+                    # A waiter cancelled meanwhile is a worker stopping: ``drain`` waits for
+                    # this task, then hands the job's lease back with the others cut short.
+                asked = []
+        finally:
+            self._claiming = None
+            # Cut short itself (the loop is closing): nobody waits for ever.
+            for _, waiter in asked + self._asked:
+                waiter.cancel()
+            self._asked = []
+
+    async def _claim_batch(self, job_ids: list[int]) -> dict[int, Job]:
         now = datetime.now(UTC)
         async with self.db.session_scope() as session:
-            values = {"job_id": job_id, "now": now, "lease_end": now + self.lease}
-            row = (await run_prebuilt(session, _CLAIM, values)).first()
-        if row is None:
-            return None
-        return Job(id=job_id, name=row.name, payload=row.payload, attempts=row.attempts, max_attempts=row.max_attempts)
+            values = {"job_ids": job_ids, "now": now, "lease_end": now + self.lease}
+            rows = (await run_prebuilt(session, _CLAIM, values)).all()
+        return {
+            row.id: Job(
+                id=row.id, name=row.name, payload=row.payload, attempts=row.attempts, max_attempts=row.max_attempts
+            )
+            for row in rows
+        }
 
     async def run(self, job_id: int) -> None:
         """Run one job if it can be claimed; record the outcome."""
@@ -343,6 +391,8 @@ class JobRunner:
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
+        if self._claiming is not None:  # a claim of a job cut short may still be on its way
+            await asyncio.gather(self._claiming, return_exceptions=True)
         async with self.db.session_scope() as session:
             result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
                 update(Job)
