@@ -312,11 +312,10 @@ class JobRunner:
                     asked = []
                     continue
                 for job_id, waiter in asked:
-                    job = claimed.pop(job_id, None)  # an id asked for twice is claimed once
-                    if not waiter.done():
-                        waiter.set_result(job)
                     # A waiter cancelled meanwhile is a worker stopping: ``drain`` waits for
                     # this task, then hands the job's lease back with the others cut short.
+                    if not waiter.done():
+                        waiter.set_result(claimed.pop(job_id, None))  # an id asked twice: once
                 asked = []
         finally:
             self._claiming = None
