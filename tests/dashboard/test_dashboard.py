@@ -20,9 +20,9 @@ from tests.helpers import Api, contended
 DELAY = 0.6
 
 
-def _delayed(section: Section) -> Section:
+def _delayed(section: Section, seconds: float = DELAY) -> Section:
     async def slow(session: AsyncSession, user_id: int) -> Any:
-        await asyncio.sleep(DELAY)
+        await asyncio.sleep(seconds)
         return await section(session, user_id)
 
     return slow
@@ -78,7 +78,9 @@ async def test_a_failing_section_is_null_and_named(shopper: tuple[Api, dict[str,
 
 async def test_a_slow_section_times_out_alone(shopper: tuple[Api, dict[str, str]]) -> None:
     api, me = shopper
-    _use(api, {**SECTIONS, "todos": _delayed(SECTIONS["todos"])}, timeout=DELAY / 3)
+    # A 2 s timeout for every section and one that sleeps 30 s: with 0.2 s, a loaded CI
+    # timed out a healthy section too (recent_orders, 2026-12-05).
+    _use(api, {**SECTIONS, "todos": _delayed(SECTIONS["todos"], seconds=30)}, timeout=2.0)
     body = (await api.client.get("/api/v1/dashboard", headers=me)).json()
     assert body["todos"] is None
     assert body["errors"] == {"todos": "timeout"}
