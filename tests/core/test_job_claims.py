@@ -27,6 +27,16 @@ async def _statuses(db: Database, ids: list[int]) -> list[tuple[JobStatus, int]]
         return [(JobStatus(status), attempts) for status, attempts in rows]
 
 
+def _recording_runner(db: Database, name: str) -> tuple[JobRunner, list[int]]:
+    """A runner whose one handler (for jobs named ``name``) records the ids it ran."""
+    ran: list[int] = []
+
+    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
+        ran.append(ctx.job_id)
+
+    return JobRunner(db, {name: handler}, lease=60, retry_base=1), ran
+
+
 def _counting(runner: JobRunner, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
     batches: list[list[int]] = []
     claim_batch = runner._claim_batch
@@ -42,12 +52,7 @@ def _counting(runner: JobRunner, monkeypatch: pytest.MonkeyPatch) -> list[list[i
 async def test_a_hand_out_is_claimed_in_one_statement_and_each_job_runs_once(
     committing_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ran: list[int] = []
-
-    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
-        ran.append(ctx.job_id)
-
-    runner = JobRunner(committing_db, {"claims.batched": handler}, lease=60, retry_base=1)
+    runner, ran = _recording_runner(committing_db, "claims.batched")
     batches = _counting(runner, monkeypatch)
     ids = await _jobs(committing_db, "claims.batched", 5)
     # Every id handed out twice at once (a sweep and a redelivery): still one run each.
@@ -60,12 +65,7 @@ async def test_a_hand_out_is_claimed_in_one_statement_and_each_job_runs_once(
 async def test_a_failed_claim_statement_reaches_every_claim_in_it_and_the_next_ones_go_on(
     committing_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ran: list[int] = []
-
-    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
-        ran.append(ctx.job_id)
-
-    runner = JobRunner(committing_db, {"claims.failing": handler}, lease=60, retry_base=1)
+    runner, ran = _recording_runner(committing_db, "claims.failing")
     batches = _counting(runner, monkeypatch)
     counted = runner._claim_batch
 

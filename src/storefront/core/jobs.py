@@ -299,28 +299,28 @@ class JobRunner:
         return await waiter
 
     async def _claim_asked(self) -> None:
-        asked: list[tuple[int, asyncio.Future[Job | None]]] = []
         try:
             while self._asked:
                 asked, self._asked = self._asked, []
                 try:
-                    claimed = await self._claim_batch([job_id for job_id, _ in asked])
+                    outcome: dict[int, Job] | Exception = await self._claim_batch([job_id for job_id, _ in asked])
                 except Exception as exc:
-                    for _, waiter in asked:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
-                    asked = []
-                    continue
+                    outcome = exc  # every claim in the statement sees its failure
+                except BaseException:
+                    self._asked = asked + self._asked  # cut short itself: cancelled below
+                    raise
                 for job_id, waiter in asked:
                     # A waiter cancelled meanwhile is a worker stopping: ``drain`` waits for
                     # this task, then hands the job's lease back with the others cut short.
-                    if not waiter.done():
-                        waiter.set_result(claimed.pop(job_id, None))  # an id asked twice: once
-                asked = []
+                    if waiter.done():
+                        continue
+                    if isinstance(outcome, Exception):
+                        waiter.set_exception(outcome)
+                    else:
+                        waiter.set_result(outcome.pop(job_id, None))  # an id asked twice: once
         finally:
             self._claiming = None
-            # Cut short itself (the loop is closing): nobody waits for ever.
-            for _, waiter in asked + self._asked:
+            for _, waiter in self._asked:  # only when cut short (the loop is closing)
                 waiter.cancel()
             self._asked = []
 
