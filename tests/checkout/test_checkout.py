@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from storefront.orders.models import OrderStatus
+from storefront.orders.repository import OrderRepository
+from storefront.orders.schemas import order_read
 from tests.checkout.helpers import ADDRESS, CART, CHECKOUT, confirmations, fill_cart
 from tests.helpers import Api, assert_error
 
@@ -189,3 +191,16 @@ async def test_a_direct_order_has_no_address_and_zero_shipping_and_tax(api: Api,
     assert order["shipping_address"] is None
     assert (order["shipping_total"], order["tax_total"], order["refunded_total"]) == ("0.00", "0.00", "0.00")
     assert order["payment_status"] is None
+
+
+async def test_an_orders_snapshot_is_what_the_api_shows(api: Api, shop: dict[str, Any]) -> None:
+    """The confirmation email reads the order past the session: every column, lines in order."""
+    buyer = await api.customer()
+    await fill_cart(api, buyer, shop["standard"], (shop["mug"]["id"], 2), (shop["pot"]["id"], 1))
+    order = (await api.client.post(CHECKOUT, headers=buyer)).json()["order"]
+    async with api.state.db.session_scope() as session:
+        snapshot = await OrderRepository(session).snapshot(order["id"])
+        assert snapshot is not None
+        assert order_read(snapshot).model_dump(mode="json") == order
+        assert snapshot not in session  # detached: nothing about it is ever written
+        assert await OrderRepository(session).snapshot(order["id"] + 1000) is None

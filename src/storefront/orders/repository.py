@@ -54,6 +54,22 @@ _TAKE_OVER_EMAIL = (
 )
 _MARK_EMAIL_SENT = update(table_of(SentEmail)).where(_SENT.key == bindparam("email_key")).values(sent_at=_SENT_NOW)
 
+# An order with its lines in one statement (each row an order's columns and one line's), for
+# reads that change nothing: the confirmation email's (a job per order). Through the session
+# the same read took two statements and an identity map's bookkeeping, about a tenth of the
+# worker's time (docs/performance.md, issue 16 row 5). Labels are the attributes' names.
+_ORDER_ATTRIBUTES = {attr.key: attr.columns[0] for attr in inspect(Order).column_attrs}
+_LINE_ATTRIBUTES = {attr.key: attr.columns[0] for attr in inspect(OrderLine).column_attrs}
+_ORDER_SNAPSHOT = (
+    select(
+        *(column.label(key) for key, column in _ORDER_ATTRIBUTES.items()),
+        *(column.label(f"line_{key}") for key, column in _LINE_ATTRIBUTES.items()),
+    )
+    .select_from(table_of(Order).outerjoin(table_of(OrderLine), _LINES.order_id == _ORDERS.id))
+    .where(_ORDERS.id == bindparam("order_id"))
+    .order_by(_LINES.id)
+)
+
 
 class OrderRepository(Repository):
     async def insert(self, order: Order) -> Order:
@@ -90,6 +106,20 @@ class OrderRepository(Repository):
         if owner_id is not None:
             query = query.where(Order.user_id == owner_id)
         return await self.session.scalar(query)
+
+    async def snapshot(self, order_id: int) -> Order | None:
+        """An order with its lines as they are now, detached: plain objects outside the
+        session, for reading only (a change to them is never written). None if it is gone."""
+        rows = (await run_prebuilt(self.session, _ORDER_SNAPSHOT, {"order_id": order_id})).mappings().all()
+        if not rows:
+            return None
+        order = Order(**{key: rows[0][key] for key in _ORDER_ATTRIBUTES})
+        order.lines = [
+            OrderLine(**{key: row[f"line_{key}"] for key in _LINE_ATTRIBUTES})
+            for row in rows
+            if row["line_id"] is not None  # the outer join's row of an order without lines
+        ]
+        return order
 
     async def list(self, owner_id: int | None, status: OrderStatus | None, keyset: IdKeyset) -> Sequence[Order]:
         """Newest first; ``owner_id`` limits it to that user's orders."""

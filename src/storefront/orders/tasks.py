@@ -49,7 +49,7 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
                     return  # a previous run sent it
                 if sent is not None and sent.claimed_at > now - lease:
                     raise RetryLater("another attempt is sending this email")
-                order = await orders.get(order_id, None)
+                order = await orders.snapshot(order_id)
                 if order is None:
                     return
                 to = await UserRepository(session).contact(order.user_id)
