@@ -100,6 +100,11 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO 
         logging.getLogger(name).setLevel(max(LEVELS[level], logging.INFO))
     # Our own middleware writes one line per request; uvicorn's would be a duplicate.
     logging.getLogger("uvicorn.access").disabled = True
+    # taskiq's receiver writes "Executing task" for every job, through the standard library:
+    # a duplicate of our own ``job_done`` line (which has the job's id in the outbox, not
+    # the message's) that cost a twelfth of a busy worker's CPU (docs/performance.md, issue
+    # 16 row 5). Its warnings stay; with LOG_LEVEL=DEBUG, all of it.
+    logging.getLogger("taskiq.receiver").setLevel(LEVELS[level] if level == "DEBUG" else logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "granian", "_granian"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
