@@ -134,6 +134,10 @@ def bind_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
 
     state.db.reader = reader
     state.db.read_sessionmaker = async_sessionmaker(bind=connection, expire_on_commit=False, autoflush=False)
+    state.db.autocommit_sessionmaker = async_sessionmaker(
+        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+    state.db.autocommits = False  # each block a savepoint: the test's transaction holds it all
 
 
 async def reset_redis(state: Runtime) -> None:

@@ -45,7 +45,7 @@ async def _run_after_commit(session: AsyncSession) -> None:
             log.exception("after_commit_failed")
 
 
-def _sqlite_engine(url: URL, settings: Settings, **options: Any) -> AsyncEngine:
+def _sqlite_engine(url: URL, settings: Settings, *, autocommit: bool, **options: Any) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         from pathlib import Path
 
@@ -67,6 +67,10 @@ def _sqlite_engine(url: URL, settings: Settings, **options: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        # An autocommit connection has no transaction to begin: each statement commits on
+        # its own, as on PostgreSQL (a BEGIN here made its writes vanish at checkin).
+        if autocommit or connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
         # BEGIN IMMEDIATE for units of work that read then write (orders): taking
         # the write lock up front avoids SQLite's deadlock on lock upgrade.
         mode = connection.get_execution_options().get("sqlite_begin", "")
@@ -123,7 +127,7 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
     autocommit = autocommit and not settings.database_pgbouncer
     options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, settings, **options)
+        return _sqlite_engine(url, settings, autocommit=autocommit, **options)
     return _postgres_engine(url, settings, **options)
 
 
@@ -146,6 +150,18 @@ class Database:
         self.read_sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.read_engine, expire_on_commit=False, autoflush=False
         )
+        # ``autocommit_scope``'s sessions (tests bind them to savepoints of their transaction).
+        self.autocommit_sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, autoflush=False
+        )
+        # False behind PgBouncer, whose "read" engine runs transactions (``create_engine``).
+        # (An engine's own isolation level is kept on its dialect; one derived by
+        # ``execution_options`` carries it in its options.)
+        levels = (
+            getattr(self.read_engine.dialect, "_on_connect_isolation_level", None),
+            self.read_engine.get_execution_options().get("isolation_level"),
+        )
+        self.autocommits = "AUTOCOMMIT" in levels
 
     @property
     def dialect(self) -> str:
@@ -181,6 +197,30 @@ class Database:
             else:
                 await session.commit()
                 await _run_after_commit(session)
+
+    @asynccontextmanager
+    async def autocommit_scope(self) -> AsyncIterator[AsyncSession]:
+        """Statements that each commit on their own: no BEGIN and no COMMIT round trips.
+
+        For work whose every write is one atomic statement that may land alone: an
+        idempotent claim, a job's outcome, an insert guarded by a unique key. It saves two
+        round trips per statement where a unit of work would wrap one (on the worker's hot
+        path, half its statements: docs/performance.md, issue 16 row 5). Behind PgBouncer
+        (no autocommit there) and in the tests the block is one transaction instead: write
+        it to be correct either way. After-commit callbacks run at the end of the block;
+        on an error too when its statements have committed already (autocommit).
+        """
+        async with self.autocommit_sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                if self.autocommits:
+                    await _run_after_commit(session)
+                else:
+                    await session.rollback()
+                raise
+            await session.commit()
+            await _run_after_commit(session)
 
     async def ping(self, timeout: float) -> None:
         async def _ping() -> None:

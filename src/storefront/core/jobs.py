@@ -225,11 +225,12 @@ class JobContext:
         self.finished = False  # set once a transaction that marked the job done committed
 
     async def finish_in(self, session: AsyncSession) -> None:
-        """Mark the job done in the handler's last transaction: its effects and its
+        """Mark the job done in the handler's last unit of work: its effects and its
         completion commit together, one transaction fewer per job, and a crash cannot fall
         between them (the job would run again). Raises ``LeaseLost``, so the transaction
         rolls back, when another attempt has claimed the job since this one's lease ran out:
-        that attempt does the work."""
+        that attempt does the work. In an ``autocommit_scope`` the mark lands on its own,
+        after the handler's writes: for handlers whose writes are safe to repeat."""
         done = {"outcome": JobStatus.DONE, "error": None, "now": datetime.now(UTC)}
         if not await _attempt_outcome(session, _ENDED, self.job_id, self.attempt, **done):
             raise LeaseLost(f"job {self.job_id}: attempt {self.attempt} lost its lease to a later attempt")
@@ -326,7 +327,7 @@ class JobRunner:
 
     async def _claim_batch(self, job_ids: list[int]) -> dict[int, Job]:
         now = datetime.now(UTC)
-        async with self.db.session_scope() as session:
+        async with self.db.autocommit_scope() as session:  # one statement: no BEGIN/COMMIT
             values = {"job_ids": job_ids, "now": now, "lease_end": now + self.lease}
             rows = (await run_prebuilt(session, _CLAIM, values)).all()
         return {
@@ -406,9 +407,9 @@ class JobRunner:
         return sorted(self._turned_away.union(released))
 
     async def _record(self, job: Job, statement: Update, **values: Any) -> bool:
-        """This attempt's outcome, in a transaction of its own; False, and logged, when the
-        row is another attempt's now (``_THIS_ATTEMPT``)."""
-        async with self.db.session_scope() as session:
+        """This attempt's outcome, one statement committed on its own; False, and logged,
+        when the row is another attempt's now (``_THIS_ATTEMPT``)."""
+        async with self.db.autocommit_scope() as session:
             if await _attempt_outcome(session, statement, job.id, job.attempts, **values):
                 return True
         log.warning("job_lease_lost", job_id=job.id, job=job.name, attempt=job.attempts)

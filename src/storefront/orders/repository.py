@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import CursorResult, bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
@@ -42,7 +44,11 @@ _PLACED_SUMMARY = select(
 _SENT = table_of(SentEmail).c
 _SENT_NOW = bindparam("now", type_=UTCDateTime())
 _SENT_EMAIL = select(_SENT.claimed_at, _SENT.sent_at).where(_SENT.key == bindparam("email_key"))
-_CLAIM_EMAIL = insert(table_of(SentEmail))
+# A first claim, or nothing when the key has one (any attempt's): one statement per dialect.
+_CLAIM_EMAIL = {
+    dialect: insert(table_of(SentEmail)).on_conflict_do_nothing(index_elements=["key"]).returning(_SENT.key)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 _TAKE_OVER_EMAIL = (
     update(table_of(SentEmail))
     .where(
@@ -69,6 +75,15 @@ _ORDER_SNAPSHOT = (
     .where(_ORDERS.id == bindparam("order_id"))
     .order_by(_LINES.id)
 )
+
+
+class EmailClaim(Enum):
+    """What ``claim_email`` found: the email is ours to send now, sent already, or held by
+    another attempt (a claim younger than the lease, or a stale one taken over first)."""
+
+    OURS = "ours"
+    SENT = "sent"
+    HELD = "held"
 
 
 class OrderRepository(Repository):
@@ -236,17 +251,29 @@ class OrderRepository(Repository):
         """The email's claim (``claimed_at``, ``sent_at``), or None if nobody claimed it yet."""
         return (await run_prebuilt(self.session, _SENT_EMAIL, {"email_key": key})).first()
 
-    async def claim_email(self, key: str, now: datetime, previous: AnyRow | None) -> bool:
-        """Claim the sending of an email; False when another attempt holds it.
+    async def claim_email(self, key: str, now: datetime, stale_before: datetime) -> EmailClaim:
+        """Claim the sending of an email, once whatever the concurrency.
 
-        A first claim is an insert (a concurrent one fails on the unique key). Taking over a
-        claim older than the lease (its worker died) is a compare-and-set on the old claim's
-        time: two attempts that both found the same stale claim cannot both win.
+        A first claim is one insert that does nothing when the key has a claim already
+        (the common case is that statement alone). Then a claim older than
+        ``stale_before`` (its worker died) is taken over (``take_over_email``).
         """
-        if previous is None:
-            await run_prebuilt(self.session, _CLAIM_EMAIL, {"key": key, "claimed_at": now})
-            return True
-        values = {"email_key": key, "seen": previous.claimed_at, "now": now}
+        claimed = await run_prebuilt(
+            self.session, _CLAIM_EMAIL[self.session.get_bind().dialect.name], {"key": key, "claimed_at": now}
+        )
+        if claimed.first() is not None:
+            return EmailClaim.OURS
+        seen = await self.sent_email(key)
+        if seen is not None and seen.sent_at is not None:
+            return EmailClaim.SENT
+        if seen is None or seen.claimed_at > stale_before:
+            return EmailClaim.HELD  # (None: released in between; the next attempt claims it)
+        return EmailClaim.OURS if await self.take_over_email(key, seen.claimed_at, now) else EmailClaim.HELD
+
+    async def take_over_email(self, key: str, seen: datetime, now: datetime) -> bool:
+        """Take over the unsent claim made at ``seen``: a compare-and-set on that time, so
+        two attempts that both found the same stale claim cannot both win."""
+        values = {"email_key": key, "seen": seen, "now": now}
         taken: CursorResult[tuple[()]] = await run_prebuilt(self.session, _TAKE_OVER_EMAIL, values)  # type: ignore[assignment]
         return taken.rowcount == 1
 

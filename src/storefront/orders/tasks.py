@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.repository import CatalogRepository
@@ -20,7 +20,7 @@ from storefront.core.mail import Mailer, certainly_not_sent
 from storefront.identity.repository import UserRepository
 from storefront.notifications.service import NotificationService
 from storefront.orders.emails import order_confirmation
-from storefront.orders.repository import OrderRepository
+from storefront.orders.repository import EmailClaim, OrderRepository
 from storefront.orders.schemas import order_read
 from storefront.orders.service import (
     CONFIRMATION_EMAIL,
@@ -41,25 +41,23 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
         order_id = int(payload["order_id"])
         key = f"order-confirmation:{order_id}"
         now = datetime.now(UTC)
-        try:
-            async with ctx.db.session_scope() as session:
-                orders = OrderRepository(session)
-                sent = await orders.sent_email(key)
-                if sent is not None and sent.sent_at is not None:
-                    return  # a previous run sent it
-                if sent is not None and sent.claimed_at > now - lease:
-                    raise RetryLater("another attempt is sending this email")
-                order = await orders.snapshot(order_id)
-                if order is None:
-                    return
-                to = await UserRepository(session).contact(order.user_id)
-                if to is None:
-                    return
-                message = order_confirmation(order_read(order), to.name, to.email, sender)
-                if not await orders.claim_email(key, now, sent):
-                    raise RetryLater("another attempt took over this email's stale claim first")
-        except IntegrityError as exc:
-            raise RetryLater("another attempt claimed this email first") from exc
+        # No transaction: reads that need no common snapshot, then the claim, one atomic
+        # statement (docs/performance.md, issue 16 row 5). The message is built before the
+        # claim, so that nothing can fail between claiming and sending.
+        async with ctx.db.autocommit_scope() as session:
+            orders = OrderRepository(session)
+            order = await orders.snapshot(order_id)
+            if order is None:
+                return
+            to = await UserRepository(session).contact(order.user_id)
+            if to is None:
+                return
+            message = order_confirmation(order_read(order), to.name, to.email, sender)
+            claim = await orders.claim_email(key, now, stale_before=now - lease)
+        if claim is EmailClaim.SENT:
+            return  # a previous run sent it
+        if claim is EmailClaim.HELD:
+            raise RetryLater("another attempt holds this email's claim")
         try:
             await mailer.send(message)
         except (asyncio.CancelledError, Exception) as exc:
@@ -68,27 +66,34 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
             # out the claim's lease as RetryLater and spend the job's attempts doing nothing
             # (an SMTP outage of a few seconds used 5 of 8). An uncertain failure keeps it.
             if isinstance(exc, asyncio.CancelledError) or certainly_not_sent(exc):
-                async with ctx.db.session_scope() as session:
+                async with ctx.db.autocommit_scope() as session:
                     await OrderRepository(session).release_email_claim(key, now)
             raise
-        async with ctx.db.session_scope() as session:
+        # Sent, then done: each lands on its own. A crash between the two runs the job
+        # again, and that run finds the email sent.
+        async with ctx.db.autocommit_scope() as session:
             await OrderRepository(session).mark_email_sent(key, datetime.now(UTC))
             await ctx.finish_in(session)
         log.info("email_sent", key=key)
 
     async def notify_placed(ctx: JobContext, payload: dict[str, Any]) -> None:
         order_id = int(payload["order_id"])
-        async with ctx.db.session_scope() as session:
-            order = await OrderRepository(session).placed_summary(order_id)
-            if order is None:
-                return
-            units = order.units
+        # The notification, then the job done, each on its own: a run again after a crash
+        # between them adds nothing (the dedupe key).
+        async with ctx.db.autocommit_scope() as session:
+            if "units" in payload:  # what the order was at placement, carried by the job
+                user_id, units, total = int(payload["user_id"]), int(payload["units"]), Decimal(payload["total"])
+            else:  # a job enqueued before the payload carried it
+                order = await OrderRepository(session).placed_summary(order_id)
+                if order is None:
+                    return
+                user_id, units, total = order.user_id, order.units, order.total
             await NotificationService(session, events).notify(
-                order.user_id,
+                user_id,
                 kind="order_placed",
                 title=f"Order #{order_id} placed",
-                body=f"{units} {'item' if units == 1 else 'items'}, total {order.total:.2f}",
-                data={"order_id": order_id, "total": f"{order.total:.2f}"},
+                body=f"{units} {'item' if units == 1 else 'items'}, total {total:.2f}",
+                data={"order_id": order_id, "total": f"{total:.2f}"},
                 dedupe_key=f"order_placed:{order_id}",
             )
             await ctx.finish_in(session)
