@@ -1,14 +1,15 @@
 """Claims asked for at once go out together: one statement for a whole hand-out, each job
-still claimed once, and a failed statement reaches every claim that was in it."""
+still claimed once, and a failed statement reaches every claim that was in it. The jobs that
+succeed together are marked done together, each only while the row is still its attempt's."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from storefront.core.batching import Batches
 from storefront.core.db import Database
 from storefront.core.jobs import Job, JobContext, JobRunner, JobStatus
 
@@ -37,45 +38,53 @@ def _recording_runner(db: Database, name: str) -> tuple[JobRunner, list[int]]:
     return JobRunner(db, {name: handler}, lease=60, retry_base=1), ran
 
 
-def _counting(runner: JobRunner, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    batches: list[list[int]] = []
-    claim_batch = runner._claim_batch
+def _counting(runner: JobRunner) -> tuple[list[list[int]], list[list[tuple[int, int]]]]:
+    """The batches of claims and of successes the runner sends, as they go out."""
+    claims: list[list[int]] = []
+    successes: list[list[tuple[int, int]]] = []
+    claim_batch, finish_batch = runner._claim_batch, runner._finish_batch
 
-    async def counted(job_ids: list[int]) -> dict[int, Job]:
-        batches.append(list(job_ids))
+    async def counted_claims(job_ids: list[int]) -> dict[int, Job | None]:
+        claims.append(list(job_ids))
         return await claim_batch(job_ids)
 
-    monkeypatch.setattr(runner, "_claim_batch", counted)
-    return batches
+    async def counted_successes(attempts: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+        successes.append(list(attempts))
+        return await finish_batch(attempts)
+
+    runner._claims = Batches(counted_claims, None)
+    runner._successes = Batches(counted_successes, False)
+    return claims, successes
 
 
 async def test_a_hand_out_is_claimed_in_one_statement_and_each_job_runs_once(
-    committing_db: Database, monkeypatch: pytest.MonkeyPatch
+    committing_db: Database,
 ) -> None:
     runner, ran = _recording_runner(committing_db, "claims.batched")
-    batches = _counting(runner, monkeypatch)
+    claims, successes = _counting(runner)
     ids = await _jobs(committing_db, "claims.batched", 5)
     # Every id handed out twice at once (a sweep and a redelivery): still one run each.
     await asyncio.wait_for(asyncio.gather(*(runner.run(job_id) for job_id in ids + ids)), 30)
     assert sorted(ran) == ids
-    assert [sorted(batch) for batch in batches] == [sorted(ids + ids)]
+    assert [sorted(batch) for batch in claims] == [sorted(ids + ids)]
+    assert [sorted(batch) for batch in successes] == [[(job_id, 1) for job_id in ids]]
     assert await _statuses(committing_db, ids) == [(JobStatus.DONE, 1)] * 5
 
 
 async def test_a_failed_claim_statement_reaches_every_claim_in_it_and_the_next_ones_go_on(
-    committing_db: Database, monkeypatch: pytest.MonkeyPatch
+    committing_db: Database,
 ) -> None:
     runner, ran = _recording_runner(committing_db, "claims.failing")
-    batches = _counting(runner, monkeypatch)
-    counted = runner._claim_batch
+    batches: list[list[int]] = []
+    claim_batch = runner._claim_batch
 
-    async def fails_once(job_ids: list[int]) -> dict[int, Job]:
-        if len(batches) == 0:
-            batches.append(list(job_ids))
+    async def fails_once(job_ids: list[int]) -> dict[int, Job | None]:
+        batches.append(list(job_ids))
+        if len(batches) == 1:
             raise ConnectionResetError("the database went away")
-        return await counted(job_ids)
+        return await claim_batch(job_ids)
 
-    monkeypatch.setattr(runner, "_claim_batch", fails_once)
+    runner._claims = Batches(fails_once, None)
     ids = await _jobs(committing_db, "claims.failing", 3)
     outcomes = await asyncio.wait_for(
         asyncio.gather(*(runner.run(job_id) for job_id in ids), return_exceptions=True), 30
@@ -86,3 +95,15 @@ async def test_a_failed_claim_statement_reaches_every_claim_in_it_and_the_next_o
     await asyncio.wait_for(asyncio.gather(*(runner.run(job_id) for job_id in ids)), 30)
     assert sorted(ran) == ids
     assert len(batches) == 2
+
+
+async def test_a_success_lands_only_while_the_row_is_still_that_attempts(committing_db: Database) -> None:
+    ids = await _jobs(committing_db, "claims.outlived", 2)
+    stale, kept = ids
+    async with committing_db.session_scope() as session:  # both running; ``stale`` claimed again since
+        await session.execute(update(Job).where(Job.id.in_(ids)).values(status=JobStatus.RUNNING, attempts=1))
+        await session.execute(update(Job).where(Job.id == stale).values(attempts=2))
+    runner, _ = _recording_runner(committing_db, "claims.outlived")
+    landed = await asyncio.gather(runner._successes.ask((stale, 1)), runner._successes.ask((kept, 1)))
+    assert list(landed) == [False, True]
+    assert await _statuses(committing_db, ids) == [(JobStatus.RUNNING, 2), (JobStatus.DONE, 1)]

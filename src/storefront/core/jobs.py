@@ -41,6 +41,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from taskiq import AsyncBroker
 
+from storefront.core.batching import Batches
 from storefront.core.db import Database, after_commit
 from storefront.core.errors import Conflict, NotFound
 from storefront.core.models import Base, UTCDateTime, utcnow
@@ -195,6 +197,16 @@ _ENDED = (  # done or dead
     .where(_THIS_ATTEMPT)
     .values(locked_until=None, status=bindparam("outcome"), finished_at=_NOW, last_error=bindparam("error"))
 )
+# Attempts that succeeded, by (id, attempt); each only while the row is still that attempt's.
+_SUCCEEDED = (
+    update(table_of(Job))
+    .where(
+        tuple_(_JOBS.id, _JOBS.attempts).in_(bindparam("job_attempts", expanding=True)),
+        _JOBS.status == JobStatus.RUNNING,
+    )
+    .values(locked_until=None, status=JobStatus.DONE, finished_at=_NOW, last_error=None)
+    .returning(_JOBS.id, _JOBS.attempts)
+)
 _RETRY = (
     update(table_of(Job))
     .where(_THIS_ATTEMPT)
@@ -280,52 +292,14 @@ class JobRunner:
         self.closing = False
         self._in_flight: dict[int, asyncio.Task[Any]] = {}
         self._turned_away: set[int] = set()
-        # Claims asked for and not yet sent, and the task that sends them (``_claim``).
-        self._asked: list[tuple[int, asyncio.Future[Job | None]]] = []
-        self._claiming: asyncio.Task[None] | None = None
+        # Claims, and outcomes of attempts that succeeded, sent in batches: those asked for
+        # in one turn of the event loop (a hand-out arrives at once) go out as one statement.
+        # Each row is still claimed, and finished, by its own condition, so a job is claimed
+        # once however its ids are batched.
+        self._claims: Batches[int, Job | None] = Batches(self._claim_batch, None)
+        self._successes: Batches[tuple[int, int], bool] = Batches(self._finish_batch, False)
 
-    async def _claim(self, job_id: int) -> Job | None:
-        """Claim one job: None if it is done, dead, not due, or another attempt holds it.
-
-        The claims asked for while none is being sent go out together, as one statement in
-        one transaction: a hand-out (up to 100 jobs from Redis, 200 from a sweep) arrives
-        at once, and a transaction per claim was a fifth of a worker's CPU
-        (docs/performance.md, issue 16 row 5). Each row is still claimed by its own
-        condition, so a job is claimed once however its ids are batched.
-        """
-        waiter: asyncio.Future[Job | None] = asyncio.get_running_loop().create_future()
-        self._asked.append((job_id, waiter))
-        if self._claiming is None:
-            self._claiming = asyncio.create_task(self._claim_asked())
-        return await waiter
-
-    async def _claim_asked(self) -> None:
-        try:
-            while self._asked:
-                asked, self._asked = self._asked, []
-                try:
-                    outcome: dict[int, Job] | Exception = await self._claim_batch([job_id for job_id, _ in asked])
-                except Exception as exc:
-                    outcome = exc  # every claim in the statement sees its failure
-                except BaseException:
-                    self._asked = asked + self._asked  # cut short itself: cancelled below
-                    raise
-                for job_id, waiter in asked:
-                    # A waiter cancelled meanwhile is a worker stopping: ``drain`` waits for
-                    # this task, then hands the job's lease back with the others cut short.
-                    if waiter.done():
-                        continue
-                    if isinstance(outcome, Exception):
-                        waiter.set_exception(outcome)
-                    else:
-                        waiter.set_result(outcome.pop(job_id, None))  # an id asked twice: once
-        finally:
-            self._claiming = None
-            for _, waiter in self._asked:  # only when cut short (the loop is closing)
-                waiter.cancel()
-            self._asked = []
-
-    async def _claim_batch(self, job_ids: list[int]) -> dict[int, Job]:
+    async def _claim_batch(self, job_ids: list[int]) -> dict[int, Job | None]:
         now = datetime.now(UTC)
         async with self.db.autocommit_scope() as session:  # one statement: no BEGIN/COMMIT
             values = {"job_ids": job_ids, "now": now, "lease_end": now + self.lease}
@@ -336,6 +310,12 @@ class JobRunner:
             )
             for row in rows
         }
+
+    async def _finish_batch(self, attempts: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+        async with self.db.autocommit_scope() as session:  # one statement: no BEGIN/COMMIT
+            values = {"job_attempts": attempts, "now": datetime.now(UTC)}
+            rows = (await run_prebuilt(session, _SUCCEEDED, values)).all()
+        return {(row.id, row.attempts): True for row in rows}
 
     async def run(self, job_id: int) -> None:
         """Run one job if it can be claimed; record the outcome."""
@@ -357,7 +337,7 @@ class JobRunner:
                 del self._in_flight[job_id]
 
     async def _run(self, job_id: int) -> None:
-        job = await self._claim(job_id)
+        job = await self._claims.ask(job_id)
         if job is None:
             return  # done, dead, not yet due, or another worker holds it
         handler = self.handlers.get(job.name)
@@ -372,8 +352,10 @@ class JobRunner:
             await self._failed(job, exc)
         else:
             # Unless the handler finished it in its own transaction.
-            if context.finished or await self._finish(job, status=JobStatus.DONE, error=None):
+            if context.finished or await self._successes.ask((job.id, job.attempts)):
                 log.info("job_done", job_id=job.id, job=job.name, attempt=job.attempts)
+            else:
+                log.warning("job_lease_lost", job_id=job.id, job=job.name, attempt=job.attempts)
 
     async def drain(self, grace: float) -> list[int]:
         """Stop claiming; let the jobs in flight finish within ``grace`` seconds; cancel the
@@ -391,8 +373,9 @@ class JobRunner:
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
-        if self._claiming is not None:  # a claim of a job cut short may still be on its way
-            await asyncio.gather(self._claiming, return_exceptions=True)
+        # A claim or a success of a job cut short may still be on its way.
+        await self._claims.settled()
+        await self._successes.settled()
         async with self.db.session_scope() as session:
             result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
                 update(Job)

@@ -69,17 +69,16 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
                 async with ctx.db.autocommit_scope() as session:
                     await OrderRepository(session).release_email_claim(key, now)
             raise
-        # Sent, then done: each lands on its own. A crash between the two runs the job
-        # again, and that run finds the email sent.
+        # Sent; the job is marked done after, with others (``JobRunner``). A crash between
+        # the two runs the job again, and that run finds the email sent.
         async with ctx.db.autocommit_scope() as session:
             await OrderRepository(session).mark_email_sent(key, datetime.now(UTC))
-            await ctx.finish_in(session)
         log.info("email_sent", key=key)
 
     async def notify_placed(ctx: JobContext, payload: dict[str, Any]) -> None:
         order_id = int(payload["order_id"])
-        # The notification, then the job done, each on its own: a run again after a crash
-        # between them adds nothing (the dedupe key).
+        # The notification; the job is marked done after, with others (``JobRunner``). A run
+        # again after a crash between the two adds nothing (the dedupe key).
         async with ctx.db.autocommit_scope() as session:
             if "units" in payload:  # what the order was at placement, carried by the job
                 user_id, units, total = int(payload["user_id"]), int(payload["units"]), Decimal(payload["total"])
@@ -96,7 +95,6 @@ def _placed_handlers(mailer: Mailer, events: EventBus, sender: str, claim_lease:
                 data={"order_id": order_id, "total": f"{total:.2f}"},
                 dedupe_key=f"order_placed:{order_id}",
             )
-            await ctx.finish_in(session)
 
     return {CONFIRMATION_EMAIL: confirmation_email, ORDER_NOTIFICATION: notify_placed}
 
