@@ -173,3 +173,32 @@ async def test_a_bounded_runner_runs_that_many_at_once_and_leaves_the_rest_uncla
     async with db.session_scope() as session:
         rows = (await session.execute(select(Job.id, Job.status, Job.attempts).where(Job.id.in_(ids)))).all()
     assert sorted((status, attempts) for _, status, attempts in rows) == [("done", 1)] * 2 + [("pending", 0)] * 4
+
+
+async def test_a_job_delivered_twice_at_once_is_still_handed_back_when_cut_short(committing_db: Database) -> None:
+    """A sweep and a redelivery can hand the same id to one process at once: one task
+    claims it, the other finds it taken. Stopping must still see the running attempt (it
+    did not: the task that found it taken ended, and drain thought nothing was running)."""
+    started = asyncio.Event()
+
+    async def stuck(ctx: JobContext, payload: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.Event().wait()  # never finishes on its own
+
+    db = committing_db
+    runner = JobRunner(db, {"stuck": stuck}, lease=600, retry_base=1)
+    async with db.session_scope() as session:
+        job = Job(name="stuck", payload={})
+        session.add(job)
+        await session.flush()
+    runs = [asyncio.create_task(runner.run(job.id)) for _ in range(2)]
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.sleep(0.05)  # the task that found it taken has ended
+
+    handed_back = await asyncio.wait_for(runner.drain(grace=0.2), 5)
+    assert handed_back == [job.id]
+    await asyncio.wait_for(asyncio.gather(*runs, return_exceptions=True), 5)  # cut short
+    async with db.session_scope() as session:
+        row = await session.scalar(select(Job).where(Job.id == job.id))
+    assert row is not None
+    assert (row.status, row.attempts, row.locked_until) == ("pending", 0, None)

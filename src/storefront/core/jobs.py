@@ -290,8 +290,13 @@ class JobRunner:
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
         # Shutdown (``drain``): no new claims once closing; the runs in flight, by job id.
         self.closing = False
-        self._in_flight: dict[int, asyncio.Task[Any]] = {}
+        self._in_flight: set[asyncio.Task[Any]] = set()
         self._turned_away: set[int] = set()
+        # The attempts this process claimed and has not finished, by (job id, attempt):
+        # what ``drain`` hands back. By attempt, not by the task that asked: an id delivered
+        # twice at once (a sweep and a redelivery) is asked for by two tasks and claimed by
+        # one, and a claim can land for a task cancelled while it waited.
+        self._leases: set[tuple[int, int]] = set()
         # Claims, and outcomes of attempts that succeeded, sent in batches: those asked for
         # in one turn of the event loop (a hand-out arrives at once) go out as one statement.
         # Each row is still claimed, and finished, by its own condition, so a job is claimed
@@ -304,6 +309,7 @@ class JobRunner:
         async with self.db.autocommit_scope() as session:  # one statement: no BEGIN/COMMIT
             values = {"job_ids": job_ids, "now": now, "lease_end": now + self.lease}
             rows = (await run_prebuilt(session, _CLAIM, values)).all()
+        self._leases.update((row.id, row.attempts) for row in rows)
         return {
             row.id: Job(
                 id=row.id, name=row.name, payload=row.payload, attempts=row.attempts, max_attempts=row.max_attempts
@@ -325,7 +331,7 @@ class JobRunner:
             return
         task = asyncio.current_task()
         assert task is not None  # noqa: S101 - always true inside a coroutine
-        self._in_flight[job_id] = task
+        self._in_flight.add(task)
         try:
             async with self._slots or nullcontext():
                 if self.closing:  # shutdown began while it waited for a slot
@@ -333,13 +339,22 @@ class JobRunner:
                     return
                 await self._run(job_id)
         finally:
-            if self._in_flight.get(job_id) is task:
-                del self._in_flight[job_id]
+            self._in_flight.discard(task)
 
     async def _run(self, job_id: int) -> None:
         job = await self._claims.ask(job_id)
         if job is None:
             return  # done, dead, not yet due, or another worker holds it
+        try:
+            await self._attempt(job)
+        except asyncio.CancelledError:
+            raise  # cut short (a worker stopping): the lease stays listed for ``drain``
+        except BaseException:
+            self._leases.discard((job.id, job.attempts))
+            raise
+        self._leases.discard((job.id, job.attempts))
+
+    async def _attempt(self, job: Job) -> None:
         handler = self.handlers.get(job.name)
         context = JobContext(job_id=job.id, attempt=job.attempts, db=self.db)
         try:
@@ -366,26 +381,26 @@ class JobRunner:
         late: set[asyncio.Task[Any]] = set()
         if self._in_flight:
             log.info("jobs_draining", in_flight=len(self._in_flight), grace=grace)
-            _, late = await asyncio.wait(set(self._in_flight.values()), timeout=grace)
-        if not late:
-            return sorted(self._turned_away)
-        ids = [job_id for job_id, task in self._in_flight.items() if task in late]
+            _, late = await asyncio.wait(set(self._in_flight), timeout=grace)
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
         # A claim or a success of a job cut short may still be on its way.
         await self._claims.settled()
         await self._successes.settled()
+        if not self._leases:
+            return sorted(self._turned_away)
         async with self.db.session_scope() as session:
             result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
                 update(Job)
-                .where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
+                .where(tuple_(Job.id, Job.attempts).in_(sorted(self._leases)), Job.status == JobStatus.RUNNING)
                 # The cut-short attempt does not count against the job's max_attempts.
                 .values(status=JobStatus.PENDING, locked_until=None, available_at=utcnow(), attempts=Job.attempts - 1)
                 .returning(Job.id)
                 .execution_options(synchronize_session=False)
             )
             released = list(result.scalars())
+        self._leases.clear()
         log.warning("jobs_released", job_ids=released)
         return sorted(self._turned_away.union(released))
 
