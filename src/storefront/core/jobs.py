@@ -288,7 +288,7 @@ class JobRunner:
         # free for any worker. Off by default: a bound at the pool's size cost a third of
         # a worker's throughput (JOB_CONCURRENCY, docs/configuration.md).
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
-        # Shutdown (``drain``): no new claims once closing; the runs in flight, by job id.
+        # Shutdown (``drain``): no new claims once closing; the tasks running ``run``.
         self.closing = False
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._turned_away: set[int] = set()
