@@ -87,3 +87,23 @@ async def test_a_batch_refused_by_redis_is_broker_unavailable_and_then_skipped_a
             await dispatcher.dispatch([3])
     finally:
         await broker.shutdown()
+
+
+async def test_the_hand_outs_no_worker_has_read_are_counted() -> None:
+    # The sweep asks this before it hands out pending jobs again (they may be on their way).
+    broker = StreamBroker(str(REDIS_URL), queue_name=STREAM, consumer_group_name="test-waiting")
+    dispatcher = TaskiqDispatcher(broker)
+    redis = Redis.from_url(str(REDIS_URL))
+    await redis.delete(STREAM)
+    try:
+        assert await dispatcher.waiting() is None  # no stream and no group yet: it cannot tell
+        await broker.startup()  # declares the group
+        assert await dispatcher.waiting() == 0
+        await dispatcher.dispatch([11, 12, 13])
+        assert await dispatcher.waiting() == 3
+        await redis.xreadgroup("test-waiting", "a-worker", {STREAM: ">"}, count=2)
+        assert await dispatcher.waiting() == 1
+    finally:
+        await redis.delete(STREAM)
+        await redis.aclose()
+        await broker.shutdown()

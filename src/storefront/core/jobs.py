@@ -99,6 +99,10 @@ class Dispatcher(Protocol):
         """Hand these jobs out (to Redis: in one round trip); raise ``BrokerUnavailable``
         when the broker cannot take them now (their rows stay pending for the sweep)."""
 
+    async def waiting(self) -> int | None:
+        """How many hand-outs the broker holds that no worker has read yet; None when it
+        cannot tell (the sweep then assumes none)."""
+
 
 class JobQueue:
     """Writes jobs in the caller's unit of work and hands them out after its commit."""
@@ -429,15 +433,16 @@ class JobRunner:
         level = log.info if isinstance(exc, RetryLater) else log.warning
         level("job_retry", job_id=job.id, job=job.name, attempt=job.attempts, retry_in=round(delay, 1), error=error)
 
-    async def due(self, limit: int = 200) -> list[int]:
-        """Jobs that should be running and are not: pending and due, or with an expired lease."""
+    async def due(self, limit: int = 200, *, pending_due_by: datetime | None = None) -> list[int]:
+        """Jobs that should be running and are not: pending and due (by ``pending_due_by``,
+        now unless given), or with an expired lease."""
         now = datetime.now(UTC)
         async with self.db.session_scope(immediate=False) as session:  # a read: no write lock
             ids = await session.scalars(
                 select(Job.id)
                 .where(
                     or_(
-                        (Job.status == JobStatus.PENDING) & (Job.available_at <= now),
+                        (Job.status == JobStatus.PENDING) & (Job.available_at <= (pending_due_by or now)),
                         (Job.status == JobStatus.RUNNING) & (Job.locked_until < now),
                     )
                 )
@@ -483,7 +488,15 @@ class Sweeper:
     async def sweep_once(self) -> int:
         await self._enqueue_periodic()
         await self.measure_depth()
-        ids = await self.runner.due()
+        # A pending job is usually on its way: handed out after its commit and waiting in
+        # the broker behind others. While the broker holds unread hand-outs, the sweep hands
+        # out only the pending jobs due for longer than a lease (lost hand-outs: a failed
+        # send, a trimmed stream; and retries, which only the sweep hands out). Handing out
+        # every due job was, with a backlog, up to 200 duplicates a sweep, each read and
+        # claimed for nothing (docs/performance.md, issue 16 row 5). Expired leases always.
+        waiting = await self.dispatcher.waiting()
+        pending_due_by = datetime.now(UTC) - self.runner.lease if waiting else None
+        ids = await self.runner.due(pending_due_by=pending_due_by)
         if not ids:
             return 0
         try:

@@ -20,6 +20,8 @@ from storefront.core.jobs import BrokerUnavailable, JobRunner
 log = structlog.get_logger("storefront.jobs")
 # taskiq wraps the broker's errors (redis-py's) in its own.
 _SEND_FAILURES: tuple[type[Exception], ...] = (SendTaskError, *REDIS_FAILURES)
+# A stream or group that does not exist yet is a ResponseError.
+_LOOKUP_FAILURES: tuple[type[Exception], ...] = (ResponseError, TimeoutError, *REDIS_FAILURES)
 
 TASK_NAME = "storefront.run_job"
 QUEUE = "storefront:jobs"
@@ -59,6 +61,15 @@ class StreamBroker(RedisStreamBroker):
                     approximate=self.approximate,
                 )
             await pipe.execute()
+
+    async def waiting_in_group(self) -> int | None:
+        """The consumer group's lag: entries added and not yet delivered to any consumer."""
+        for group in await self._client.xinfo_groups(self.queue_name):
+            name = group.get("name")
+            if name in (self.consumer_group_name, self.consumer_group_name.encode()):
+                lag = group.get("lag")
+                return None if lag is None else int(lag)
+        return None  # no group yet: no worker has started
 
     def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
         async def acknowledge() -> None:
@@ -158,6 +169,19 @@ class TaskiqDispatcher:
             self._breaker.trip(exc)
             raise BrokerUnavailable(repr(exc)[:300]) from exc
         self._breaker.succeeded()
+
+    async def waiting(self) -> int | None:
+        """Hand-outs in the Redis stream that no worker has read yet (the consumer group's
+        lag); None when Redis cannot tell (after trimming past the group, Redis 6) or is
+        down. In process there is no queue: a hand-out runs at once."""
+        stream = self._stream
+        if stream is None:
+            return 0
+        try:
+            groups = await asyncio.wait_for(stream.waiting_in_group(), self.timeout)
+        except _LOOKUP_FAILURES:
+            return None
+        return groups
 
 
 def _hand_out(task_id: str, job_id: int) -> TaskiqMessage:
