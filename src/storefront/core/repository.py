@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Executable, Result, Table
+from sqlalchemy import ColumnElement, Executable, Insert, Result, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.core.models import Base
@@ -15,6 +16,15 @@ RowT = TypeVar("RowT", bound=Base)
 def table_of(model: type[Base]) -> Table:
     """A mapped class's table, for the statements ``run_prebuilt`` runs (typed as the Table it is)."""
     return cast(Table, model.__table__)
+
+
+def insert_unless_present(table: Table, keys: list[str], *returning: ColumnElement[Any]) -> dict[str, Insert]:
+    """``INSERT .. ON CONFLICT (keys) DO NOTHING RETURNING ..``, built once per dialect (by its
+    name): one statement that adds a row unless one with the same keys exists."""
+    return {
+        dialect: insert(table).on_conflict_do_nothing(index_elements=keys).returning(*returning)
+        for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    }
 
 
 async def run_prebuilt(

@@ -178,10 +178,9 @@ class TaskiqDispatcher:
         if stream is None:
             return 0
         try:
-            groups = await asyncio.wait_for(stream.waiting_in_group(), self.timeout)
+            return await asyncio.wait_for(stream.waiting_in_group(), self.timeout)
         except _LOOKUP_FAILURES:
             return None
-        return groups
 
 
 def _hand_out(task_id: str, job_id: int) -> TaskiqMessage:

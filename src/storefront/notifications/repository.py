@@ -6,22 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storefront.core.pagination import IdKeyset
-from storefront.core.repository import Repository, run_prebuilt, table_of
+from storefront.core.repository import Repository, insert_unless_present, run_prebuilt, table_of
 from storefront.notifications.models import Notification
 
 # "Add unless the user has one with this dedupe key" as one statement per dialect, built once.
 # Through the ORM it was a savepoint, a flush and the savepoint's release (three round trips
 # and the unit of work's bookkeeping) for every order's notification (issue 16 row 5).
 _NOTIFICATIONS = table_of(Notification)
-_ADD_ONCE = {
-    dialect: insert(_NOTIFICATIONS)
-    .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
-    .returning(_NOTIFICATIONS.c.id, _NOTIFICATIONS.c.created_at)
-    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+_ADD_ONCE = insert_unless_present(
+    _NOTIFICATIONS, ["user_id", "dedupe_key"], _NOTIFICATIONS.c.id, _NOTIFICATIONS.c.created_at
+)
 _WRITTEN = ("user_id", "kind", "title", "body", "data", "dedupe_key")
 
 

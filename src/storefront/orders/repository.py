@@ -9,21 +9,22 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import CursorResult, bindparam, delete, func, insert, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from storefront.core.errors import Conflict
 from storefront.core.models import UTCDateTime, cents, money, to_cents
 from storefront.core.pagination import IdKeyset
-from storefront.core.repository import Repository, run_prebuilt, table_of
+from storefront.core.repository import Repository, insert_unless_present, run_prebuilt, table_of
 from storefront.core.sqltypes import AnyRow
 from storefront.orders.models import PAID_STATUSES, Order, OrderLine, OrderStatus, PaymentStatus, SentEmail
 from storefront.orders.refunds import RefundExceedsPayment
 
 # Attribute -> column key (``total`` is the column ``total_cents``): the inserts below run
 # on the connection, past the ORM, and take their values by column.
-_ORDER_COLUMNS = {attr.key: attr.columns[0].key for attr in inspect(Order).column_attrs if attr.key != "id"}
-_LINE_COLUMNS = {attr.key: attr.columns[0].key for attr in inspect(OrderLine).column_attrs if attr.key != "id"}
+_ORDER_ATTRIBUTES = {attr.key: attr.columns[0] for attr in inspect(Order).column_attrs}
+_LINE_ATTRIBUTES = {attr.key: attr.columns[0] for attr in inspect(OrderLine).column_attrs}
+_ORDER_COLUMNS = {key: column.key for key, column in _ORDER_ATTRIBUTES.items() if key != "id"}
+_LINE_COLUMNS = {key: column.key for key, column in _LINE_ATTRIBUTES.items() if key != "id"}
 _INSERT_ORDER = insert(table_of(Order)).returning(table_of(Order).c.id)
 _INSERT_LINE = insert(table_of(OrderLine))
 # What the "order placed" notification says (owner, total, units), in one statement where
@@ -45,10 +46,7 @@ _SENT = table_of(SentEmail).c
 _SENT_NOW = bindparam("now", type_=UTCDateTime())
 _SENT_EMAIL = select(_SENT.claimed_at, _SENT.sent_at).where(_SENT.key == bindparam("email_key"))
 # A first claim, or nothing when the key has one (any attempt's): one statement per dialect.
-_CLAIM_EMAIL = {
-    dialect: insert(table_of(SentEmail)).on_conflict_do_nothing(index_elements=["key"]).returning(_SENT.key)
-    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+_CLAIM_EMAIL = insert_unless_present(table_of(SentEmail), ["key"], _SENT.key)
 _TAKE_OVER_EMAIL = (
     update(table_of(SentEmail))
     .where(
@@ -64,8 +62,6 @@ _MARK_EMAIL_SENT = update(table_of(SentEmail)).where(_SENT.key == bindparam("ema
 # reads that change nothing: the confirmation email's (a job per order). Through the session
 # the same read took two statements and an identity map's bookkeeping, about a tenth of the
 # worker's time (docs/performance.md, issue 16 row 5). Labels are the attributes' names.
-_ORDER_ATTRIBUTES = {attr.key: attr.columns[0] for attr in inspect(Order).column_attrs}
-_LINE_ATTRIBUTES = {attr.key: attr.columns[0] for attr in inspect(OrderLine).column_attrs}
 _ORDER_SNAPSHOT = (
     select(
         *(column.label(key) for key, column in _ORDER_ATTRIBUTES.items()),
